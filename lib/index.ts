@@ -1,0 +1,12 @@
+/**
+ * file-locking: kernel flock(2)/fcntl(2) locks, durable atomic writes and
+ * PyYAML-exact read-modify-write, interoperable with the Python plan's
+ * `file_locking.py` on the same files.
+ * @packageDocumentation
+ */
+export { FileLock, LockHandle, type FileLockOptions, type AcquireOptions, type WaitStrategy } from './file-lock';
+export { LockError, FileLockingError, type LockErrorCode, type LockMode } from './errors';
+export { lockHolders, type LockHolder } from './lock-holders';
+export { closeIdleLockFiles } from './lock-registry';
+export { acquireAll, acquireAllSync, withLocks, LockSet, type LockRequestSpec } from './lock-set';
+export { RecordLock, type RecordLockInfo, type RecordLockOptions } from './record-lock';

@@ -1,0 +1,65 @@
+/**
+ * The only module that touches the compiled addon. It loads the binding
+ * (a prebuild when one fits, else the node-gyp build) and declares its shape.
+ * @internal
+ */
+import * as path from 'node:path';
+// node-gyp-build ships no types; its whole API is this one function.
+// eslint-disable-next-line @typescript-eslint/no-var-requires
+const load: (dir: string) => unknown = require('node-gyp-build');
+
+/** A pending kernel wait running on its own native thread. */
+export interface NativeWait {
+  /**
+   * Nobody needs the lock any more: when the thread wins, it unlocks and
+   * closes by itself, and the wait no longer keeps the process alive.
+   */
+  abandon(): void;
+  /** Takes an abandoned wait back; false when it already ended (its `done` is on its way). */
+  resume(): boolean;
+}
+
+export type WaitDone = (err: NodeJS.ErrnoException | null, abandoned?: boolean) => void;
+
+export interface NativeBinding {
+  readonly constants: {
+    readonly LOCK_SH: number;
+    readonly LOCK_EX: number;
+    readonly LOCK_NB: number;
+    readonly LOCK_UN: number;
+    readonly F_RDLCK: number;
+    readonly F_WRLCK: number;
+    readonly F_UNLCK: number;
+    readonly HAVE_OFD: boolean;
+  };
+  /** flock(2). True when granted; false when LOCK_NB found the lock busy. Throws errno errors. */
+  flock(fd: number, op: number): boolean;
+  /** Whether the open file still has a link (fstat st_nlink > 0). */
+  isLinked(fd: number): boolean;
+  /** Whether `file` still names the open file `fd`, and that file still has a link. */
+  sameFile(fd: number, file: string): boolean;
+  /** fcntl(F_DUPFD_CLOEXEC): another descriptor of the same open file description. */
+  dupCloexec(fd: number): number;
+  /** fcntl(2) F_SETLK/F_SETLKW (or the F_OFD_ forms). False when a non-waiting request conflicts. */
+  setRecordLock(fd: number, type: number, start: number, len: number, ofd: boolean, wait: boolean): boolean;
+  /** fcntl(2) F_GETLK (or F_OFD_GETLK): the first conflicting lock, or null. */
+  getRecordLock(fd: number, type: number, start: number, len: number, ofd: boolean):
+    { type: number; start: number; len: number; pid: number } | null;
+  /**
+   * Blocks in the kernel on a dedicated thread (never the libuv pool). The
+   * wait owns `fd` until `done(null, false)`, which grants the lock and hands
+   * `fd` back. `done(null, true)`: it was abandoned and has unlocked and closed
+   * `fd`. `done(error)`: it failed and has closed `fd`.
+   */
+  startWait(fd: number, kind: 0, op: number, done: WaitDone): NativeWait;
+  startWait(fd: number, kind: 1, type: number, start: number, len: number, ofd: boolean, done: WaitDone): NativeWait;
+  /**
+   * Blocks the calling thread for at most `timeoutMs`. True: granted, the fd is
+   * the caller's. False: timed out, the waiter keeps the fd and releases it itself.
+   * Throws on error, after closing the fd.
+   */
+  waitSync(fd: number, kind: 0, op: number, timeoutMs: number): boolean;
+  waitSync(fd: number, kind: 1, type: number, start: number, len: number, ofd: boolean, timeoutMs: number): boolean;
+}
+
+export const native = load(path.resolve(__dirname, '..', '..')) as NativeBinding;

@@ -1,0 +1,177 @@
+import * as fs from 'node:fs';
+import { native } from './native';
+import { LockError, type LockMode } from './errors';
+
+const { F_RDLCK, F_WRLCK, F_UNLCK, HAVE_OFD } = native.constants;
+
+/** A conflicting record lock, as fcntl(F_GETLK) reports it. */
+export interface RecordLockInfo {
+  mode: LockMode;
+  start: number;
+  /** 0 means "to the end of the file, however long it grows". */
+  length: number;
+  /** The holder's pid; -1 for an OFD lock (the kernel does not record one). */
+  pid: number;
+}
+
+/** Options of {@link RecordLock}. */
+export interface RecordLockOptions {
+  /**
+   * Use open-file-description locks (Linux F_OFD_*; default where available).
+   * Classic POSIX locks belong to the process, and closing ANY descriptor of
+   * the file drops them all; prefer OFD locks.
+   */
+  ofd?: boolean;
+  /** A name for error messages; defaults to "fd N". */
+  name?: string;
+}
+
+/**
+ * Byte-range fcntl(2) record locks on an open descriptor. A separate API
+ * from {@link FileLock}: on Linux, record locks and flock locks never
+ * conflict, so this does NOT exclude Python's `fcntl.flock` users. (On macOS
+ * and on network file systems such as NFS or GlusterFS they share one space.)
+ */
+export class RecordLock {
+  readonly fd: number;
+  readonly ofd: boolean;
+  readonly name: string;
+
+  constructor(fd: number, options: RecordLockOptions = {}) {
+    if (!Number.isInteger(fd) || fd < 0) throw new TypeError(`RecordLock: fd must be an open descriptor, got ${String(fd)}`);
+    this.fd = fd;
+    this.ofd = options.ofd ?? HAVE_OFD;
+    if (this.ofd && !HAVE_OFD) throw new TypeError('RecordLock: OFD locks are not available on this OS; pass { ofd: false }');
+    this.name = options.name ?? `fd ${fd}`;
+  }
+
+  /** Locks [start, start+length) without waiting; false when it conflicts. */
+  tryLock(mode: LockMode, start = 0, length = 0): boolean {
+    checkRange(start, length);
+    return native.setRecordLock(this.fd, typeOf(mode), start, length, this.ofd, false);
+  }
+
+  /** Locks [start, start+length), blocking the thread for at most `timeout` ms (default forever). */
+  lockSync(mode: LockMode, start = 0, length = 0, opts: { timeout?: number } = {}): void {
+    checkRange(start, length);
+    const timeout = opts.timeout ?? Infinity;
+    const started = performance.now();
+    if (this.tryLock(mode, start, length)) return;
+    if (timeout <= 0) throw this.#busy('ELOCKED', mode, start, length, started);
+    if (!Number.isFinite(timeout)) {
+      native.setRecordLock(this.fd, typeOf(mode), start, length, this.ofd, true);
+      return;
+    }
+    if (this.ofd) {
+      if (!native.waitSync(native.dupCloexec(this.fd), 1, typeOf(mode), start, length, true, timeout)) {
+        throw this.#busy('ELOCKTIMEOUT', mode, start, length, started);
+      }
+      return;
+    }
+    // A classic lock won by another thread would be the process's anyway, but
+    // closing a duplicate would drop every lock of the process on this file: poll.
+    for (let delay = 1; ; delay = Math.min(delay * 2, 50)) {
+      const left = timeout - (performance.now() - started);
+      if (left <= 0) throw this.#busy('ELOCKTIMEOUT', mode, start, length, started);
+      Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, Math.min(delay, left));
+      if (this.tryLock(mode, start, length)) return;
+    }
+  }
+
+  /**
+   * Locks [start, start+length), waiting without blocking the event loop, for
+   * at most `timeout` ms (default forever) or until `signal` aborts.
+   */
+  async lock(mode: LockMode, start = 0, length = 0, opts: { timeout?: number; signal?: AbortSignal } = {}): Promise<void> {
+    checkRange(start, length);
+    const timeout = opts.timeout ?? Infinity;
+    const started = performance.now();
+    opts.signal?.throwIfAborted();
+    if (this.tryLock(mode, start, length)) return;
+    if (timeout <= 0) throw this.#busy('ELOCKED', mode, start, length, started);
+    if (!this.ofd) return this.#pollAsync(mode, start, length, timeout, started, opts.signal);
+    const dup = native.dupCloexec(this.fd);
+    await new Promise<void>((resolve, reject) => {
+      let timer: NodeJS.Timeout | undefined;
+      let settled = false;
+      const finish = (err?: unknown): void => {
+        if (settled) return;
+        settled = true;
+        if (timer !== undefined) clearTimeout(timer);
+        opts.signal?.removeEventListener('abort', onAbort);
+        if (err === undefined) resolve();
+        else reject(err);
+      };
+      const wait = native.startWait(dup, 1, typeOf(mode), start, length, true, (err, abandoned) => {
+        if (err !== null) return finish(err);
+        if (abandoned === true) return;
+        // The lock belongs to the shared open file description; the duplicate can go.
+        fs.closeSync(dup);
+        if (settled) {
+          // Nobody waits any more: give the range back.
+          native.setRecordLock(this.fd, F_UNLCK, start, length, true, false);
+          return;
+        }
+        finish();
+      });
+      const giveUp = (err: unknown): void => {
+        wait.abandon();
+        finish(err);
+      };
+      const onAbort = (): void => giveUp(new LockError('ABORT_ERR', `Waiting for the record lock on ${this.name} was aborted`, {
+        lockFile: this.name, mode, waitedMs: performance.now() - started, cause: opts.signal?.reason,
+      }));
+      if (Number.isFinite(timeout)) timer = setTimeout(() => giveUp(this.#busy('ELOCKTIMEOUT', mode, start, length, started)), timeout);
+      opts.signal?.addEventListener('abort', onAbort, { once: true });
+    });
+  }
+
+  async #pollAsync(mode: LockMode, start: number, length: number, timeout: number, started: number, signal?: AbortSignal): Promise<void> {
+    for (let delay = 1; ; delay = Math.min(delay * 2, 50)) {
+      const left = timeout - (performance.now() - started);
+      if (left <= 0) throw this.#busy('ELOCKTIMEOUT', mode, start, length, started);
+      await new Promise((r) => setTimeout(r, Math.min(delay, left)));
+      if (signal?.aborted) {
+        throw new LockError('ABORT_ERR', `Waiting for the record lock on ${this.name} was aborted`, {
+          lockFile: this.name, mode, waitedMs: performance.now() - started, cause: signal.reason,
+        });
+      }
+      if (this.tryLock(mode, start, length)) return;
+    }
+  }
+
+  /** Unlocks [start, start+length). */
+  unlock(start = 0, length = 0): void {
+    checkRange(start, length);
+    native.setRecordLock(this.fd, F_UNLCK, start, length, this.ofd, false);
+  }
+
+  /** The first lock that would conflict with `mode` on the range, or null. */
+  getLock(mode: LockMode, start = 0, length = 0): RecordLockInfo | null {
+    checkRange(start, length);
+    const got = native.getRecordLock(this.fd, typeOf(mode), start, length, this.ofd);
+    if (got === null) return null;
+    return { mode: got.type === F_WRLCK ? 'exclusive' : 'shared', start: got.start, length: got.len, pid: got.pid };
+  }
+
+  #busy(code: 'ELOCKED' | 'ELOCKTIMEOUT', mode: LockMode, start: number, length: number, started: number): LockError {
+    const holder = this.getLock(mode, start, length);
+    const who = holder === null ? 'released meanwhile' : holder.pid > 0 ? `held by pid ${holder.pid}` : 'held by an OFD lock (owner unknown)';
+    const what = code === 'ELOCKED' ? 'is busy and timeout is 0' : `was not granted within ${Math.round(performance.now() - started)} ms`;
+    return new LockError(code, `Record lock ${this.name} [${start}, ${length === 0 ? 'EOF' : start + length}) (${mode}) ${what}: ${who}.`, {
+      lockFile: this.name, mode, waitedMs: performance.now() - started,
+    });
+  }
+}
+
+function typeOf(mode: LockMode): number {
+  if (mode === 'shared') return F_RDLCK;
+  if (mode === 'exclusive') return F_WRLCK;
+  throw new TypeError(`lock mode must be "shared" or "exclusive", got ${JSON.stringify(mode)}`);
+}
+
+function checkRange(start: number, length: number): void {
+  if (!Number.isSafeInteger(start) || start < 0 || !Number.isSafeInteger(length) || length < 0) {
+    throw new RangeError(`record lock range must be whole numbers >= 0, got start=${start} length=${length}`);
+  }
+}

@@ -1,0 +1,55 @@
+#include "fl.h"
+
+#include <cerrno>
+#include <cstring>
+#include <sys/file.h>
+#include <uv.h>
+
+namespace fl {
+
+Napi::Error ErrnoError(Napi::Env env, int err, const char* syscall) {
+  Napi::Error e = Napi::Error::New(
+      env, std::string(uv_err_name(-err)) + ": " + std::strerror(err) + ", " + syscall);
+  // uv_err_name() returns "Unknown system error" for errnos libuv has no name
+  // for (ESTALE on some versions); keep the number so callers can match on it.
+  e.Set("code", Napi::String::New(env, uv_err_name(-err)));
+  e.Set("errno", Napi::Number::New(env, -err));
+  e.Set("syscall", Napi::String::New(env, syscall));
+  return e;
+}
+
+void ThrowErrno(Napi::Env env, int err, const char* syscall) {
+  ErrnoError(env, err, syscall).ThrowAsJavaScriptException();
+}
+
+static Napi::Object Constants(Napi::Env env) {
+  Napi::Object c = Napi::Object::New(env);
+  c.Set("LOCK_SH", LOCK_SH);
+  c.Set("LOCK_EX", LOCK_EX);
+  c.Set("LOCK_NB", LOCK_NB);
+  c.Set("LOCK_UN", LOCK_UN);
+  c.Set("F_RDLCK", F_RDLCK);
+  c.Set("F_WRLCK", F_WRLCK);
+  c.Set("F_UNLCK", F_UNLCK);
+#ifdef F_OFD_SETLK
+  c.Set("HAVE_OFD", true);
+#else
+  c.Set("HAVE_OFD", false);
+#endif
+  return c;
+}
+
+static Napi::Object Init(Napi::Env env, Napi::Object exports) {
+  exports.Set("constants", Constants(env));
+  InitFlock(env, exports);
+  InitRecordLock(env, exports);
+  InitWaiter(env, exports);
+  return exports;
+}
+
+}  // namespace fl
+
+// NODE_API_MODULE registers through napi_module_register, which makes the
+// addon context-aware: it loads once per worker_threads environment.
+static Napi::Object InitAddon(Napi::Env env, Napi::Object exports) { return fl::Init(env, exports); }
+NODE_API_MODULE(file_locking, InitAddon)

@@ -1,0 +1,35 @@
+// Shared declarations of the native layer. Every function here is a thin,
+// policy-free wrapper: syscalls in, errno out. Timeouts, queues and retries
+// live in the TypeScript layer (lib/).
+#ifndef FILE_LOCKING_FL_H
+#define FILE_LOCKING_FL_H
+
+#include <napi.h>
+#include <fcntl.h>
+
+namespace fl {
+
+// Throws a Node-style error (code = errno name, errno = -err, syscall) into JS.
+void ThrowErrno(Napi::Env env, int err, const char* syscall);
+Napi::Error ErrnoError(Napi::Env env, int err, const char* syscall);
+
+// What a waiter thread runs: either flock(2) or an fcntl(2) record lock.
+struct LockRequest {
+  enum Kind { kFlock, kRecord } kind = kFlock;
+  int op = 0;            // flock: LOCK_SH / LOCK_EX (never LOCK_NB here)
+  int cmd = 0;           // record: F_SETLKW or F_OFD_SETLKW
+  struct flock range {}; // record: type, whence = SEEK_SET, start, len
+};
+
+// Runs the blocking request, retrying EINTR. Returns 0 or an errno value.
+int RunBlocking(int fd, const LockRequest& req);
+// Undoes a granted request on fd (LOCK_UN or F_UNLCK over the same range).
+void UndoGranted(int fd, const LockRequest& req);
+
+void InitFlock(Napi::Env env, Napi::Object exports);
+void InitRecordLock(Napi::Env env, Napi::Object exports);
+void InitWaiter(Napi::Env env, Napi::Object exports);
+
+}  // namespace fl
+
+#endif

@@ -1,0 +1,68 @@
+#include "fl.h"
+
+#include <cerrno>
+#include <string>
+#include <sys/file.h>
+#include <sys/stat.h>
+
+namespace fl {
+
+// flock(fd, op) -> true when granted, false when LOCK_NB found it busy.
+// "Busy" is the expected answer of a try, so it is a value, not an exception.
+static Napi::Value Flock(const Napi::CallbackInfo& info) {
+  Napi::Env env = info.Env();
+  int fd = info[0].As<Napi::Number>().Int32Value();
+  int op = info[1].As<Napi::Number>().Int32Value();
+  int r;
+  do {
+    r = flock(fd, op);
+  } while (r == -1 && errno == EINTR);
+  if (r == 0) return Napi::Boolean::New(env, true);
+  if ((op & LOCK_NB) && (errno == EWOULDBLOCK || errno == EAGAIN)) {
+    return Napi::Boolean::New(env, false);
+  }
+  ThrowErrno(env, errno, "flock");
+  return env.Undefined();
+}
+
+// sameFile(fd, path) -> whether path still names the open file and the file
+// still has a link. A peer that unlinks or replaces a lock file while we wait
+// leaves us holding a lock nobody else can see; this is the check for that.
+static Napi::Value SameFile(const Napi::CallbackInfo& info) {
+  Napi::Env env = info.Env();
+  int fd = info[0].As<Napi::Number>().Int32Value();
+  std::string path = info[1].As<Napi::String>().Utf8Value();
+  struct stat byFd, byPath;
+  if (fstat(fd, &byFd) != 0) {
+    ThrowErrno(env, errno, "fstat");
+    return env.Undefined();
+  }
+  if (stat(path.c_str(), &byPath) != 0) {
+    if (errno == ENOENT || errno == ENOTDIR) return Napi::Boolean::New(env, false);
+    ThrowErrno(env, errno, "stat");
+    return env.Undefined();
+  }
+  bool same = byFd.st_nlink > 0 && byFd.st_dev == byPath.st_dev && byFd.st_ino == byPath.st_ino;
+  return Napi::Boolean::New(env, same);
+}
+
+// isLinked(fd) -> whether the open file still has a name (st_nlink > 0).
+// One fstat: the cheap half of sameFile, enough to catch a lock file that a
+// peer deleted or renamed over since we opened it.
+static Napi::Value IsLinked(const Napi::CallbackInfo& info) {
+  Napi::Env env = info.Env();
+  struct stat st;
+  if (fstat(info[0].As<Napi::Number>().Int32Value(), &st) != 0) {
+    ThrowErrno(env, errno, "fstat");
+    return env.Undefined();
+  }
+  return Napi::Boolean::New(env, st.st_nlink > 0);
+}
+
+void InitFlock(Napi::Env env, Napi::Object exports) {
+  exports.Set("isLinked", Napi::Function::New(env, IsLinked, "isLinked"));
+  exports.Set("flock", Napi::Function::New(env, Flock, "flock"));
+  exports.Set("sameFile", Napi::Function::New(env, SameFile, "sameFile"));
+}
+
+}  // namespace fl
