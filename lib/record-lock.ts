@@ -80,7 +80,9 @@ export class RecordLock {
 
   /**
    * Locks [start, start+length), waiting without blocking the event loop, for
-   * at most `timeout` ms (default forever) or until `signal` aborts.
+   * at most `timeout` ms (default forever) or until `signal` aborts. Without
+   * a timeout or signal the wait blocks in the kernel (OFD locks); with one,
+   * it polls (1 ms doubling to 50 ms).
    */
   async lock(mode: LockMode, start = 0, length = 0, opts: { timeout?: number; signal?: AbortSignal } = {}): Promise<void> {
     checkRange(start, length);
@@ -89,40 +91,21 @@ export class RecordLock {
     opts.signal?.throwIfAborted();
     if (this.tryLock(mode, start, length)) return;
     if (timeout <= 0) throw this.#busy('ELOCKED', mode, start, length, started);
-    if (!this.ofd) return this.#pollAsync(mode, start, length, timeout, started, opts.signal);
+    // A kernel wait that is given up on would, when it finally wins, have to
+    // unlock its range on the caller's open file description, and so could
+    // unlock a range the caller took meanwhile. Waits that can be given up
+    // on (a timeout or a signal), and classic locks, poll instead.
+    if (!this.ofd || Number.isFinite(timeout) || opts.signal !== undefined) {
+      return this.#pollAsync(mode, start, length, timeout, started, opts.signal);
+    }
     const dup = native.dupCloexec(this.fd);
     await new Promise<void>((resolve, reject) => {
-      let timer: NodeJS.Timeout | undefined;
-      let settled = false;
-      const finish = (err?: unknown): void => {
-        if (settled) return;
-        settled = true;
-        if (timer !== undefined) clearTimeout(timer);
-        opts.signal?.removeEventListener('abort', onAbort);
-        if (err === undefined) resolve();
-        else reject(err);
-      };
-      const wait = native.startWait(dup, 1, typeOf(mode), start, length, true, (err, abandoned) => {
-        if (err !== null) return finish(err);
-        if (abandoned === true) return;
+      native.startWait(dup, 1, typeOf(mode), start, length, true, (err) => {
+        if (err !== null) return reject(err);
         // The lock belongs to the shared open file description; the duplicate can go.
         fs.closeSync(dup);
-        if (settled) {
-          // Nobody waits any more: give the range back.
-          native.setRecordLock(this.fd, F_UNLCK, start, length, true, false);
-          return;
-        }
-        finish();
+        resolve();
       });
-      const giveUp = (err: unknown): void => {
-        wait.abandon();
-        finish(err);
-      };
-      const onAbort = (): void => giveUp(new LockError('ABORT_ERR', `Waiting for the record lock on ${this.name} was aborted`, {
-        lockFile: this.name, mode, waitedMs: performance.now() - started, cause: opts.signal?.reason,
-      }));
-      if (Number.isFinite(timeout)) timer = setTimeout(() => giveUp(this.#busy('ELOCKTIMEOUT', mode, start, length, started)), timeout);
-      opts.signal?.addEventListener('abort', onAbort, { once: true });
     });
   }
 
