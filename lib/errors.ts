@@ -24,18 +24,28 @@ export class LockError extends Error {
   readonly mode: LockMode;
   /** How long the caller waited before giving up, in milliseconds. */
   readonly waitedMs: number;
-  /** Who held the lock when the wait ended, where the OS can tell (Linux /proc/locks). */
-  readonly holders: readonly LockHolder[];
+  #holders: readonly LockHolder[] | (() => readonly LockHolder[]);
 
   constructor(code: LockErrorCode, message: string, details: {
-    lockFile: string; mode: LockMode; waitedMs: number; holders?: readonly LockHolder[]; cause?: unknown;
+    lockFile: string; mode: LockMode; waitedMs: number; holders?: readonly LockHolder[] | (() => readonly LockHolder[]);
+    cause?: unknown;
   }) {
     super(message, details.cause === undefined ? undefined : { cause: details.cause });
     this.code = code;
     this.lockFile = details.lockFile;
     this.mode = details.mode;
     this.waitedMs = details.waitedMs;
-    this.holders = details.holders ?? [];
+    this.#holders = details.holders ?? [];
+  }
+
+  /**
+   * Who holds or waits for the lock, where the OS can tell (Linux
+   * /proc/locks), read when first asked: reading /proc/locks can take
+   * milliseconds, which would otherwise make every timeout late.
+   */
+  get holders(): readonly LockHolder[] {
+    if (typeof this.#holders === 'function') this.#holders = this.#holders();
+    return this.#holders;
   }
 }
 

@@ -12,7 +12,7 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { native, type NativeWait } from './native';
 import { LockError, isErrno, type LockMode } from './errors';
-import { describeHolders, lockHolders } from './lock-holders';
+import { lockHolders } from './lock-holders';
 import { debug } from './debug';
 
 const { O_RDWR, O_RDONLY, O_CREAT } = fs.constants;
@@ -213,8 +213,8 @@ function flockOp(mode: LockMode): number {
  * that the locked inode still has a name: a peer that deleted and recreated
  * the lock file (Python filelock 3.21-3.29.4 does), or renamed another file
  * over it, would otherwise leave two holders on two inodes. One fstat covers
- * both; after a blocking wait, when the window is wide, the path itself is
- * re-resolved too (sameFile).
+ * both; after a blocking wait, when the window is wide, the waiter thread
+ * also re-resolves the path.
  */
 function tryKernel(entry: Entry, mode: LockMode): 'granted' | 'busy' | 'moved' {
   if (disabled) {
@@ -266,15 +266,17 @@ function tryNow(file: string, mode: LockMode, started: number): Grant | null {
 
 function wouldBlockError(code: 'ELOCKED' | 'ELOCKTIMEOUT', file: string, mode: LockMode, started: number): LockError {
   const waited = now() - started;
-  const holders = lockHolders(file);
+  const entry = byFile.get(file);
   const what = code === 'ELOCKED'
     ? `Lock ${file} (${mode}) is busy and timeout is 0`
     : `Timed out after ${Math.round(waited)} ms waiting for lock ${file} (${mode})`;
-  const self = holders.some((h) => h.pid === process.pid && !h.waiting)
-    ? ' This process holds it: nested acquisition from inside the holder is not supported.' : '';
-  return new LockError(code, `${what}: ${describeHolders(holders)}.${self} ` +
-    'Retry later, raise `timeout`, or find the holder with `file-locking holders`.', {
-    lockFile: file, mode, waitedMs: waited, holders,
+  // Who holds it comes from /proc/locks, which costs milliseconds to read on
+  // a busy kernel; err.holders reads it when asked, so the error is not late.
+  const who = entry !== undefined && entry.holders > 0
+    ? 'this process holds it (nested acquisition from inside the holder is not supported)'
+    : `another process holds it (see err.holders, or run \`file-locking holders ${file}\`)`;
+  return new LockError(code, `${what}: ${who}. Retry later or raise \`timeout\`.`, {
+    lockFile: file, mode, waitedMs: waited, holders: () => lockHolders(file),
   });
 }
 
@@ -372,15 +374,27 @@ function waitInKernel(entry: Entry, head: Request): void {
     pump(entry);
     return;
   }
-  const mode = head.mode;
-  const file = head.file;
-  const control = native.startWait(fd, 0, flockOp(mode), (err, abandoned) => onKernelWon(entry, err, abandoned === true));
-  entry.waiter = { fd, mode, file, control };
-  debug('waiting in the kernel for %s (%s)', file, mode);
+  startKernelWaiter(entry, fd, head.file, head.mode);
 }
 
-function onKernelWon(entry: Entry, err: NodeJS.ErrnoException | null, abandoned: boolean): void {
-  const waiter = entry.waiter as KernelWaiter;
+function startKernelWaiter(entry: Entry, fd: number, file: string, mode: LockMode): KernelWaiter {
+  const waiter: KernelWaiter = {
+    fd, mode, file,
+    control: native.startWait(fd, 0, flockOp(mode), file,
+      (err, abandoned, moved) => onKernelWon(entry, waiter, err, abandoned === true, moved === true)),
+  };
+  entry.waiter = waiter;
+  debug('waiting in the kernel for %s (%s)', file, mode);
+  return waiter;
+}
+
+function onKernelWon(entry: Entry, waiter: KernelWaiter, err: NodeJS.ErrnoException | null, abandoned: boolean, moved: boolean): void {
+  if (entry.waiter !== waiter) {
+    // A report of a waiter that a sync acquisition already replaced: it can
+    // only be an abandoned one, which cleaned up after itself.
+    if (err === null && !abandoned) releaseDescriptor(waiter.fd);
+    return;
+  }
   entry.waiter = null;
   if (abandoned) {
     if (entry.queue.length > 0) pump(entry);
@@ -395,28 +409,30 @@ function onKernelWon(entry: Entry, err: NodeJS.ErrnoException | null, abandoned:
     return;
   }
   const head = entry.queue[0];
-  let same: boolean;
-  try {
-    same = native.sameFile(waiter.fd, waiter.file);
-  } catch {
-    same = false;
-  }
-  if (head === undefined || entry.holders > 0 || head.mode !== waiter.mode || !same) {
-    native.flock(waiter.fd, LOCK_UN);
-    fs.closeSync(waiter.fd);
-    if (!same && entry.queue.length > 0) rehome(entry);
+  if (head === undefined || entry.holders > 0 || head.mode !== waiter.mode || moved) {
+    releaseDescriptor(waiter.fd);
+    if (moved && entry.queue.length > 0) rehome(entry);
     else if (entry.queue.length > 0) pump(entry);
     else retireIfIdle(entry);
     return;
   }
-  // Adopt the waiter's descriptor: the kernel lock lives on it now.
-  if (entry.fd !== -1) fs.closeSync(entry.fd);
-  entry.fd = waiter.fd;
-  entry.writable = true;
+  adopt(entry, waiter.fd);
   entry.queue.shift();
   grantTo(entry, head.mode);
   head.resolve({ entry, mode: head.mode, waitedMs: now() - head.started });
   pump(entry);
+}
+
+function releaseDescriptor(fd: number): void {
+  native.flock(fd, LOCK_UN);
+  fs.closeSync(fd);
+}
+
+/** The kernel lock now lives on `fd` (a waiter's own open): make it the entry's. */
+function adopt(entry: Entry, fd: number): void {
+  if (entry.fd !== -1) fs.closeSync(entry.fd);
+  entry.fd = fd;
+  entry.writable = true;
 }
 
 function abortError(file: string, mode: LockMode, started: number, signal: AbortSignal): LockError {
@@ -501,15 +517,15 @@ function sleepSync(ms: number): void {
  * Acquires synchronously, blocking the thread for at most `timeout` ms. A
  * lock that this process holds or waits for fails at once with ELOCKHELD:
  * the code that would release it can never run while this thread blocks.
+ * The wait shares the entry's one kernel waiter with async acquisitions.
  */
 export function acquireSync(file: string, mode: LockMode, opts: WaitOptions): Grant {
   const started = now();
   const { timeout } = opts;
-  for (;;) {
-    let grant: Grant | null;
+  for (let backoff = 1; ; backoff = Math.min(backoff * 2, 20)) {
     let entry: Entry;
     try {
-      grant = tryNow(file, mode, started);
+      const grant = tryNow(file, mode, started);
       if (grant !== null) return grant;
       entry = entryFor(file, mode);
     } catch (err) {
@@ -524,51 +540,77 @@ export function acquireSync(file: string, mode: LockMode, opts: WaitOptions): Gr
       throw new LockError('ELOCKHELD',
         `Lock ${file} (${mode}) is already held or awaited in this process; a synchronous wait ` +
         'would block the code that releases it. Use the async API, or release it first.', {
-          lockFile: file, mode, waitedMs: now() - started, holders: lockHolders(file),
+          lockFile: file, mode, waitedMs: now() - started,
         });
     }
-    retireIfIdle(entry);
     const remaining = timeout - (now() - started);
-    if (remaining <= 0) throw wouldBlockError('ELOCKTIMEOUT', file, mode, started);
+    if (remaining <= 0) {
+      retireIfIdle(entry);
+      throw wouldBlockError('ELOCKTIMEOUT', file, mode, started);
+    }
+    let waiter: KernelWaiter;
+    const orphan = entry.waiter;
     if (opts.strategy === 'poll') {
       sleepSync(Math.min(opts.pollInterval, remaining));
       continue;
     }
-    let fd: number;
-    try {
-      fd = openLockFile(file, mode).fd;
-    } catch (err) {
-      throw lockFileError(file, mode, started, err);
-    }
-    let won: boolean;
-    try {
-      won = Number.isFinite(remaining)
-        ? native.waitSync(fd, 0, flockOp(mode), remaining)
-        : native.flock(fd, flockOp(mode));
-    } catch (err) {
-      if (!Number.isFinite(remaining)) fs.closeSync(fd);
-      throw lockFileError(file, mode, started, err);
-    }
-    if (!won) throw wouldBlockError('ELOCKTIMEOUT', file, mode, started);
-    if (!native.sameFile(fd, file)) {
-      native.flock(fd, LOCK_UN);
-      fs.closeSync(fd);
+    if (orphan !== null && orphan.mode === mode && orphan.control.resume()) {
+      waiter = orphan;
+    } else if (orphan !== null) {
+      // An abandoned waiter of the other mode is still blocked, or finished
+      // with its report queued behind this very call: never start a second
+      // kernel waiter; look at it, and otherwise retry without blocking.
+      const state = takeSync(entry, orphan, 0, file, mode, started);
+      if (state === 'granted') return grantAdopted(entry, orphan, mode, started);
+      if (state === 'pending') sleepSync(Math.min(backoff, remaining));
       continue;
+    } else {
+      let fd: number;
+      try {
+        fd = openLockFile(file, mode).fd;
+      } catch (err) {
+        throw lockFileError(file, mode, started, err);
+      }
+      waiter = startKernelWaiter(entry, fd, file, mode);
     }
-    // Won on a fresh descriptor: make it the entry's.
-    const target = entryFor(file, mode);
-    if (target.holders > 0 || target.queue.length > 0) {
-      // Cannot happen on this thread, but never hold two kernel locks for one entry.
-      native.flock(fd, LOCK_UN);
-      fs.closeSync(fd);
-      continue;
+    const state = takeSync(entry, waiter, remaining, file, mode, started);
+    if (state === 'granted') return grantAdopted(entry, waiter, mode, started);
+    if (state === 'pending') {
+      waiter.control.abandon();
+      retireIfIdle(entry);
+      throw wouldBlockError('ELOCKTIMEOUT', file, mode, started);
     }
-    if (target.fd !== -1) fs.closeSync(target.fd);
-    target.fd = fd;
-    target.writable = true;
-    grantTo(target, mode);
-    return { entry: target, mode, waitedMs: now() - started };
   }
+}
+
+/** Blocks on a kernel waiter; `granted` means its descriptor holds `mode` for us now. */
+function takeSync(entry: Entry, waiter: KernelWaiter, ms: number, file: string, mode: LockMode, started: number):
+  'granted' | 'pending' | 'retry' {
+  let state: ReturnType<KernelWaiter['control']['waitFor']>;
+  try {
+    state = waiter.control.waitFor(ms);
+  } catch (err) {
+    entry.waiter = null;
+    throw lockFileError(file, mode, started, err);
+  }
+  if (state === 'pending') return 'pending';
+  entry.waiter = null;
+  if (state === 'ended') return 'retry';
+  if (state === 'moved' || waiter.mode !== mode) {
+    releaseDescriptor(waiter.fd);
+    if (state === 'moved') {
+      detach(entry);
+      retireIfIdle(entry);
+    }
+    return 'retry';
+  }
+  return 'granted';
+}
+
+function grantAdopted(entry: Entry, waiter: KernelWaiter, mode: LockMode, started: number): Grant {
+  adopt(entry, waiter.fd);
+  grantTo(entry, mode);
+  return { entry, mode, waitedMs: now() - started };
 }
 
 /** Normalises a lock file path so that one file has one key per spelling. @internal */

@@ -17,9 +17,16 @@ export interface NativeWait {
   abandon(): void;
   /** Takes an abandoned wait back; false when it already ended (its `done` is on its way). */
   resume(): boolean;
+  /**
+   * Blocks the calling thread until the wait ends or `ms` pass. `granted`:
+   * the fd is the caller's and `done` will not be called. `moved`: the same,
+   * but the lock file's path names another file now. `pending`: still
+   * waiting. `ended`: it had been abandoned and finished. Throws the wait's error.
+   */
+  waitFor(ms: number): 'granted' | 'moved' | 'pending' | 'ended';
 }
 
-export type WaitDone = (err: NodeJS.ErrnoException | null, abandoned?: boolean) => void;
+export type WaitDone = (err: NodeJS.ErrnoException | null, abandoned?: boolean, moved?: boolean) => void;
 
 export interface NativeBinding {
   readonly constants: {
@@ -47,19 +54,21 @@ export interface NativeBinding {
     { type: number; start: number; len: number; pid: number } | null;
   /**
    * Blocks in the kernel on a dedicated thread (never the libuv pool). The
-   * wait owns `fd` until `done(null, false)`, which grants the lock and hands
-   * `fd` back. `done(null, true)`: it was abandoned and has unlocked and closed
-   * `fd`. `done(error)`: it failed and has closed `fd`.
+   * wait owns `fd` until `done(null, false, moved)`, which grants the lock and
+   * hands `fd` back; `moved` says `file` no longer names the locked inode.
+   * `done(null, true)`: it was abandoned and has unlocked and closed `fd`.
+   * `done(error)`: it failed and has closed `fd`.
    */
-  startWait(fd: number, kind: 0, op: number, done: WaitDone): NativeWait;
+  startWait(fd: number, kind: 0, op: number, file: string, done: WaitDone): NativeWait;
   startWait(fd: number, kind: 1, type: number, start: number, len: number, ofd: boolean, done: WaitDone): NativeWait;
-  /**
-   * Blocks the calling thread for at most `timeoutMs`. True: granted, the fd is
-   * the caller's. False: timed out, the waiter keeps the fd and releases it itself.
-   * Throws on error, after closing the fd.
-   */
-  waitSync(fd: number, kind: 0, op: number, timeoutMs: number): boolean;
-  waitSync(fd: number, kind: 1, type: number, start: number, len: number, ofd: boolean, timeoutMs: number): boolean;
 }
 
-export const native = load(path.resolve(__dirname, '..', '..')) as NativeBinding;
+/**
+ * `FILE_LOCKING_ADDON=/abs/path/file_locking.node` loads exactly that binary
+ * instead of letting node-gyp-build choose (build/Release, then prebuilds/).
+ * For testing another build of the same sources, e.g. the cmake-js one in
+ * .ci/run; read here only, once, at load time.
+ */
+const override = process.env.FILE_LOCKING_ADDON;
+
+export const native = (override ? require(path.resolve(override)) : load(path.resolve(__dirname, '..', '..'))) as NativeBinding;

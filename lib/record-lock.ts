@@ -62,14 +62,9 @@ export class RecordLock {
       native.setRecordLock(this.fd, typeOf(mode), start, length, this.ofd, true);
       return;
     }
-    if (this.ofd) {
-      if (!native.waitSync(native.dupCloexec(this.fd), 1, typeOf(mode), start, length, true, timeout)) {
-        throw this.#busy('ELOCKTIMEOUT', mode, start, length, started);
-      }
-      return;
-    }
-    // A classic lock won by another thread would be the process's anyway, but
-    // closing a duplicate would drop every lock of the process on this file: poll.
+    // A kernel wait given up on would later have to unlock its range on the
+    // caller's open file description (and for classic locks, closing a
+    // duplicate would drop every lock of the process on the file): poll.
     for (let delay = 1; ; delay = Math.min(delay * 2, 50)) {
       const left = timeout - (performance.now() - started);
       if (left <= 0) throw this.#busy('ELOCKTIMEOUT', mode, start, length, started);

@@ -51,23 +51,40 @@ describe('native layer', () => {
     }
   });
 
-  it('a sync kernel wait gives up after its timeout and leaves the lock free once the holder lets go', () => {
+  it('a kernel wait abandoned after a timeout unlocks and closes by itself once it wins', async () => {
     const p = t.file('w.lock');
     const holder = fs.openSync(p, 'a+');
     native.flock(holder, LOCK_EX);
+    let report: unknown[] = [];
+    const wait = native.startWait(fs.openSync(p, 'a+'), 0, LOCK_EX, p, (...args) => { report = args; });
     const started = performance.now();
-    assert.equal(native.waitSync(fs.openSync(p, 'a+'), 0, LOCK_EX, 50), false);
+    assert.equal(wait.waitFor(50), 'pending');
     assert.ok(performance.now() - started >= 49);
+    wait.abandon();
     native.flock(holder, LOCK_UN);
-    // The abandoned waiter wins, then must unlock and close by itself.
     const probe = fs.openSync(p, 'a+');
     let free = false;
     for (let i = 0; i < 200 && !free; i++) {
       free = native.flock(probe, LOCK_EX | LOCK_NB);
       if (!free) Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, 5);
     }
-    assert.equal(free, true);
+    assert.equal(free, true, 'the abandoned waiter kept the lock');
     fs.closeSync(probe);
+    fs.closeSync(holder);
+    await new Promise((r) => setTimeout(r, 20));
+    assert.deepEqual(report, [null, true, false], 'its report must say it ended abandoned');
+  });
+
+  it('a kernel wait reports when the lock file it won was deleted meanwhile', () => {
+    const p = t.file('m.lock');
+    const holder = fs.openSync(p, 'a+');
+    native.flock(holder, LOCK_EX);
+    const fd = fs.openSync(p, 'a+');
+    const wait = native.startWait(fd, 0, LOCK_EX, p, () => undefined);
+    fs.unlinkSync(p);
+    native.flock(holder, LOCK_UN);
+    assert.equal(wait.waitFor(5000), 'moved');
+    fs.closeSync(fd);
     fs.closeSync(holder);
   });
 

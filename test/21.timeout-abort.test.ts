@@ -13,7 +13,7 @@ describe('FileLock timeouts and aborts', () => {
     await holder.send('acquire exclusive');
   });
 
-  it('a timeout rejects with ELOCKTIMEOUT, naming the lock, the mode, the wait and the holder pid', async () => {
+  it('a timeout rejects with ELOCKTIMEOUT, naming the lock, the mode and the wait, with the holder pid in err.holders', async () => {
     const lock = new FileLock(lockFile, { timeout: 150 });
     const err = await lock.acquire('exclusive').then(() => null, (e: unknown) => e);
     assert.ok(err instanceof LockError);
@@ -23,7 +23,7 @@ describe('FileLock timeouts and aborts', () => {
     assert.ok(err.waitedMs >= 140 && err.waitedMs < 5000, `waitedMs ${err.waitedMs}`);
     if (process.platform === 'linux') {
       assert.ok(err.holders.some((h) => h.pid === holder.child.pid && !h.waiting), JSON.stringify(err.holders));
-      assert.match(err.message, new RegExp(`pid ${holder.child.pid}`));
+      assert.match(err.message, /another process holds it/);
     }
   });
 

@@ -36,6 +36,24 @@ describe('worker_threads and child processes', () => {
     }
   });
 
+  it('a worker terminated while it waits leaves no lock behind once the holder releases', async () => {
+    const lockFile = t.file('wt.lock');
+    const holder = Locker.start(t, lockFile);
+    await holder.send('acquire exclusive');
+    const code = `
+      const { parentPort, workerData } = require('node:worker_threads');
+      const { FileLock } = require(${JSON.stringify(path.resolve(__dirname, '..', 'lib'))});
+      new FileLock(workerData.lockFile).acquire('exclusive', { timeout: Infinity });
+      parentPort.postMessage('waiting');`;
+    const worker = new Worker(code, { eval: true, workerData: { lockFile } });
+    await once(worker, 'message');
+    await worker.terminate();
+    await holder.send('release');
+    // The worker's kernel waiter wins after its environment is gone and must let go by itself.
+    const h = await new FileLock(lockFile).acquire('exclusive', { timeout: 5000 });
+    h.release();
+  });
+
   it('a child process spawned while a lock is held does not inherit it', async function () {
     if (process.platform !== 'linux') this.skip();
     const lockFile = t.file('c.lock');
