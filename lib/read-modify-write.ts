@@ -1,0 +1,159 @@
+import * as fs from 'node:fs';
+import * as fsp from 'node:fs/promises';
+import { FileLock } from './file-lock';
+import { FileLockingError, isErrno } from './errors';
+import { checkPath } from './paths';
+import { replaceFile, replaceFileSync } from './atomic-write';
+import { parseError, readError } from './safe-reader';
+import { dumpYaml, parseYaml } from './yaml';
+
+/** Options of {@link ReadModifyWrite}. */
+export interface ReadModifyWriteOptions<T = unknown> {
+  /** fsync the new file and its directory before returning. Default true. */
+  durable?: boolean;
+  /** Lock timeout in ms. Default 30 000. */
+  timeout?: number;
+  /**
+   * The value `modifyFn` gets when the file does not exist: serialized and
+   * parsed back each time, so it is a fresh copy with a file's exact types.
+   * Without it, a missing file is an `ENOENT` error.
+   */
+  initial?: T;
+  /** Mode of a newly created file (umask applies). An existing file keeps its own mode. */
+  mode?: number;
+}
+
+export type Deserializer<T> = (text: string) => T;
+/** What an update writes: `modifyFn`'s result, or the input data when it returns nothing. */
+export type Written<R, T> = [R] extends [void] ? T : R;
+export type Serializer<T> = (data: T) => string | Uint8Array;
+
+function serializeError(filePath: string, err: unknown): FileLockingError {
+  return new FileLockingError('ESERIALIZE', `Could not serialize the new contents of ${filePath}: ` +
+    `${err instanceof Error ? err.message : String(err)}. The file was not changed.`, filePath, err);
+}
+
+/**
+ * One locked update of a file: read and parse it, let `modifyFn` change the
+ * data, serialize, and replace the file atomically, all under the exclusive
+ * lock, so concurrent updates from any process (Python's included) never
+ * lose each other. If anything fails (parse, `modifyFn`, serialize, write),
+ * the file is left byte for byte as it was and the lock is released.
+ *
+ * Python: `ReadModifyWrite(file_path, lock_file).execute(modify_fn, deserializer, serializer)`.
+ * Defaults read and write YAML exactly as PyYAML does.
+ */
+export class ReadModifyWrite<T = unknown> {
+  readonly filePath: string;
+  readonly lockFile: string;
+  readonly #lock: FileLock;
+  readonly #options: ReadModifyWriteOptions<T>;
+
+  constructor(filePath: string, lockFile?: string, options: ReadModifyWriteOptions<T> = {}) {
+    checkPath(filePath, 'ReadModifyWrite');
+    this.filePath = filePath;
+    this.lockFile = lockFile ?? `${filePath}.lock`;
+    checkPath(this.lockFile, 'ReadModifyWrite lockFile');
+    this.#options = options;
+    this.#lock = new FileLock(this.lockFile, { timeout: options.timeout ?? 30_000 });
+  }
+
+  /**
+   * Runs one update and returns what was written. `modifyFn(data)` may be
+   * async; its return value is the new data. Returning `undefined` keeps
+   * `data` itself, for functions that change it in place. An error thrown
+   * by `modifyFn` propagates unchanged.
+   */
+  async execute<R = T>(modifyFn: (data: T) => R | Promise<R>,
+    deserializer: Deserializer<T> = parseYaml as Deserializer<T>,
+    serializer: Serializer<Written<R, T>> = dumpYaml as Serializer<Written<R, T>>,
+    opts?: { signal?: AbortSignal }): Promise<Written<R, T>> {
+    checkFunctions(modifyFn, deserializer, serializer);
+    return this.#lock.acquireExclusive(async () => {
+      const data = this.#parse(await this.#readOrInitial(), deserializer, serializer as Serializer<never>);
+      const result = await modifyFn(data);
+      const next = (result === undefined ? data : result) as Written<R, T>;
+      await replaceFile(this.filePath, this.#serialize(next, serializer), this.#writeOptions());
+      return next;
+    }, opts);
+  }
+
+  /** Synchronous {@link ReadModifyWrite.execute}; `modifyFn` must be synchronous. */
+  executeSync<R = T>(modifyFn: (data: T) => R,
+    deserializer: Deserializer<T> = parseYaml as Deserializer<T>,
+    serializer: Serializer<Written<R, T>> = dumpYaml as Serializer<Written<R, T>>): Written<R, T> {
+    checkFunctions(modifyFn, deserializer, serializer);
+    return this.#lock.acquireExclusiveSync(() => {
+      const data = this.#parse(this.#readOrInitialSync(), deserializer, serializer as Serializer<never>);
+      const result = modifyFn(data);
+      if (result instanceof Promise) {
+        throw new TypeError('executeSync: modifyFn returned a Promise; use execute() for async functions');
+      }
+      const next = (result === undefined ? data : result) as Written<R, T>;
+      replaceFileSync(this.filePath, this.#serialize(next, serializer), this.#writeOptions());
+      return next;
+    });
+  }
+
+  #writeOptions(): { durable: boolean; mode?: number } {
+    return { durable: this.#options.durable ?? true, mode: this.#options.mode };
+  }
+
+  async #readOrInitial(): Promise<string | null> {
+    try {
+      return (await fsp.readFile(this.filePath)).toString('utf8');
+    } catch (err) {
+      return this.#missing(err);
+    }
+  }
+
+  #readOrInitialSync(): string | null {
+    try {
+      return fs.readFileSync(this.filePath).toString('utf8');
+    } catch (err) {
+      return this.#missing(err);
+    }
+  }
+
+  #missing(err: unknown): null {
+    if (isErrno(err, 'ENOENT') && 'initial' in this.#options) return null;
+    const e = readError(this.filePath, err);
+    if (isErrno(err, 'ENOENT')) {
+      throw new FileLockingError('ENOENT', `${e.message} Pass { initial } to start from a value when it is missing.`, this.filePath, err);
+    }
+    throw e;
+  }
+
+  #parse(text: string | null, deserializer: Deserializer<T>, serializer: Serializer<never>): T {
+    // A missing file starts from `initial` as if it had been written and read
+    // back: modifyFn gets a fresh copy with exactly the types a file gives.
+    if (text === null) text = this.#initialText(serializer);
+    try {
+      return deserializer(text);
+    } catch (err) {
+      throw parseError(this.filePath, err);
+    }
+  }
+
+  #initialText(serializer: Serializer<never>): string {
+    const out = this.#serialize(this.#options.initial as never, serializer);
+    return typeof out === 'string' ? out : Buffer.from(out).toString('utf8');
+  }
+
+  #serialize<V>(data: V, serializer: Serializer<V>): string | Uint8Array {
+    let out: unknown;
+    try {
+      out = serializer(data);
+    } catch (err) {
+      throw serializeError(this.filePath, err);
+    }
+    if (typeof out !== 'string' && !(out instanceof Uint8Array)) {
+      throw serializeError(this.filePath, new TypeError(`the serializer returned ${out === null ? 'null' : typeof out}, not a string or bytes`));
+    }
+    return out;
+  }
+}
+
+function checkFunctions(...fns: unknown[]): void {
+  for (const fn of fns) if (typeof fn !== 'function') throw new TypeError('modifyFn, deserializer and serializer must be functions');
+}

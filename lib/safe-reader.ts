@@ -1,0 +1,94 @@
+import * as fs from 'node:fs';
+import * as fsp from 'node:fs/promises';
+import { FileLock } from './file-lock';
+import { FileLockingError, isErrno } from './errors';
+import { checkPath } from './paths';
+import { parseYaml } from './yaml';
+
+/** Options of {@link SafeFileReader}. */
+export interface SafeReadOptions {
+  /** Lock timeout in ms. Default 30 000. */
+  timeout?: number;
+}
+
+/** @internal */
+export function readError(filePath: string, err: unknown): FileLockingError {
+  if (err instanceof FileLockingError) return err;
+  const code = isErrno(err) ? err.code as string : 'EUNKNOWN';
+  const hint = code === 'ENOENT' ? ' The file does not exist.' : code === 'EISDIR' ? ' The path is a directory.' : '';
+  return new FileLockingError(code, `Could not read ${filePath}: ${err instanceof Error ? err.message : String(err)}.${hint}`, filePath, err);
+}
+
+/** @internal */
+export function parseError(filePath: string, err: unknown): FileLockingError {
+  return new FileLockingError('EPARSE', `Could not parse ${filePath}: ${err instanceof Error ? err.message : String(err)}. ` +
+    'The file was not changed; fix or restore it.', filePath, err);
+}
+
+// Read bytes and decode them ourselves: Node 20's readFileSync(path, 'utf8')
+// fast path aborts the whole process when close() fails (ESTALE on network
+// file systems); the Buffer path reports a catchable error.
+/** @internal */
+export async function readText(filePath: string): Promise<string> {
+  try {
+    return (await fsp.readFile(filePath)).toString('utf8');
+  } catch (err) {
+    throw readError(filePath, err);
+  }
+}
+
+/** @internal */
+export function readTextSync(filePath: string): string {
+  try {
+    return fs.readFileSync(filePath).toString('utf8');
+  } catch (err) {
+    throw readError(filePath, err);
+  }
+}
+
+/**
+ * Reads a file under the shared lock, so it never sees a writer's half-done
+ * state (writers here replace atomically anyway; the lock also orders reads
+ * after a read-modify-write in progress). Python: `SafeFileReader`.
+ */
+export class SafeFileReader {
+  readonly filePath: string;
+  readonly lockFile: string;
+  readonly #lock: FileLock;
+
+  constructor(filePath: string, lockFile?: string, options: SafeReadOptions = {}) {
+    checkPath(filePath, 'SafeFileReader');
+    this.filePath = filePath;
+    this.lockFile = lockFile ?? `${filePath}.lock`;
+    checkPath(this.lockFile, 'SafeFileReader lockFile');
+    this.#lock = new FileLock(this.lockFile, { timeout: options.timeout ?? 30_000 });
+  }
+
+  /** The file's text (UTF-8). Python: `read()`. */
+  read(opts?: { signal?: AbortSignal }): Promise<string> {
+    return this.#lock.acquireShared(() => readText(this.filePath), opts);
+  }
+
+  /** The file parsed as YAML with PyYAML's meaning. Python: `read_yaml()`. */
+  async readYaml<T = unknown>(opts?: { signal?: AbortSignal }): Promise<T> {
+    const text = await this.read(opts);
+    try {
+      return parseYaml(text) as T;
+    } catch (err) {
+      throw parseError(this.filePath, err);
+    }
+  }
+
+  readSync(): string {
+    return this.#lock.acquireSharedSync(() => readTextSync(this.filePath));
+  }
+
+  readYamlSync<T = unknown>(): T {
+    const text = this.readSync();
+    try {
+      return parseYaml(text) as T;
+    } catch (err) {
+      throw parseError(this.filePath, err);
+    }
+  }
+}

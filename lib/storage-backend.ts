@@ -1,0 +1,218 @@
+import * as fs from 'node:fs';
+import * as fsp from 'node:fs/promises';
+import * as path from 'node:path';
+import { FileLock } from './file-lock';
+import { FileLockingError, isErrno } from './errors';
+import { checkPath } from './paths';
+import { AtomicFileWriter } from './atomic-write';
+import { ReadModifyWrite } from './read-modify-write';
+import { SafeFileReader } from './safe-reader';
+import { dumpYaml } from './yaml';
+
+/**
+ * Where agents keep their state. Python: `StorageBackend`. Paths are
+ * relative to the backend's root; values are YAML documents, except event
+ * logs written by `append`, which are JSON Lines.
+ */
+export interface StorageBackend {
+  /** The value stored at `key`, or undefined when there is none. */
+  read<T = unknown>(key: string): Promise<T | undefined>;
+  /** Replaces the value at `key` atomically and durably. */
+  write(key: string, data: unknown): Promise<void>;
+  /** A locked read-modify-write of `key`; returns what was written. */
+  update<T = unknown>(key: string, fn: (data: T) => T | void | Promise<T | void>, options?: { initial?: T }): Promise<T>;
+  /** Appends one record to the event log at `key`. */
+  append(key: string, record: unknown): Promise<void>;
+  /** The records of the event log at `key` (empty when there is none). */
+  readLog<T = unknown>(key: string): Promise<T[]>;
+  /** Deletes the value at `key`; false when there was none. */
+  delete(key: string): Promise<boolean>;
+  exists(key: string): Promise<boolean>;
+  /** Keys under `prefix` (a directory key), sorted; lock and temp files are not listed. */
+  list(prefix?: string): Promise<string[]>;
+}
+
+/** Options of {@link FileSystemBackend}. */
+export interface FileSystemBackendOptions {
+  /** fsync writes, updates and appends. Default true. */
+  durable?: boolean;
+  /** Lock timeout in ms. Default 30 000. */
+  timeout?: number;
+}
+
+function isPathInside(parent: string, child: string): boolean {
+  const rel = path.relative(parent, child);
+  return rel === '' || (!rel.startsWith('..') && !path.isAbsolute(rel));
+}
+
+/**
+ * A {@link StorageBackend} over a directory. Every operation takes the lock
+ * of its file (`<file>.lock`, the Python plan's protocol), so Python and Node
+ * agents can share the directory.
+ *
+ * Event logs: `append` adds one JSON line per record with a single write(2)
+ * under the exclusive lock, fsync'd. A crash can only leave the last line
+ * incomplete (no newline); `readLog` skips such a line. Python reads them with
+ * `json.loads` per line.
+ *
+ * Keys that resolve outside the root (`..`, absolute paths, symlinks that
+ * point out) are refused with `EOUTSIDE` before anything is created.
+ */
+export class FileSystemBackend implements StorageBackend {
+  readonly basePath: string;
+  readonly durable: boolean;
+  readonly timeout: number;
+
+  constructor(basePath: string, options: FileSystemBackendOptions = {}) {
+    checkPath(basePath, 'FileSystemBackend');
+    this.basePath = path.resolve(basePath);
+    this.durable = options.durable ?? true;
+    this.timeout = options.timeout ?? 30_000;
+  }
+
+  /**
+   * The absolute path of `key`, after checking that it stays inside the root
+   * even through symlinks. With `create`, makes the missing parent
+   * directories (after the check, so nothing is created outside).
+   */
+  resolve(key: string, create = false): string {
+    checkPath(key, 'FileSystemBackend');
+    if (path.isAbsolute(key)) throw this.#outside(key, 'absolute paths are not allowed');
+    const full = path.resolve(this.basePath, key);
+    if (!isPathInside(this.basePath, full) || full === this.basePath) throw this.#outside(key, 'it resolves outside the root');
+    const realBase = fs.realpathSync(this.basePath);
+    // The deepest part that exists decides where symlinks lead.
+    let probe = full;
+    let rest = '';
+    for (;;) {
+      try {
+        const real = fs.realpathSync(probe);
+        if (!isPathInside(realBase, path.join(real, rest))) throw this.#outside(key, 'a symlink leads outside the root');
+        break;
+      } catch (err) {
+        if (!isErrno(err, 'ENOENT')) throw err;
+        rest = path.join(path.basename(probe), rest);
+        probe = path.dirname(probe);
+      }
+    }
+    if (create) fs.mkdirSync(path.dirname(full), { recursive: true });
+    return full;
+  }
+
+  #outside(key: string, why: string): FileLockingError {
+    return new FileLockingError('EOUTSIDE', `Refusing storage key ${JSON.stringify(key)}: ${why} (root ${this.basePath}). ` +
+      'Use a relative path inside the root.', key);
+  }
+
+  async read<T = unknown>(key: string): Promise<T | undefined> {
+    const file = this.resolve(key);
+    if (!fs.existsSync(file)) return undefined;
+    try {
+      return await new SafeFileReader(file, undefined, { timeout: this.timeout }).readYaml<T>();
+    } catch (err) {
+      if (err instanceof FileLockingError && err.code === 'ENOENT') return undefined;
+      throw err;
+    }
+  }
+
+  async write(key: string, data: unknown): Promise<void> {
+    const file = this.resolve(key, true);
+    let text: string;
+    try {
+      text = dumpYaml(data);
+    } catch (err) {
+      throw new FileLockingError('ESERIALIZE', `Could not serialize the value for ${file}: ${(err as Error).message}. The file was not changed.`, file, err);
+    }
+    await new AtomicFileWriter(file, undefined, { durable: this.durable, timeout: this.timeout }).write(text);
+  }
+
+  async update<T = unknown>(key: string, fn: (data: T) => T | void | Promise<T | void>, options: { initial?: T } = {}): Promise<T> {
+    const file = this.resolve(key, 'initial' in options);
+    const rmw = new ReadModifyWrite<T>(file, undefined, { durable: this.durable, timeout: this.timeout, ...options });
+    return rmw.execute(fn) as Promise<T>;
+  }
+
+  async append(key: string, record: unknown): Promise<void> {
+    const file = this.resolve(key, true);
+    let line: string;
+    try {
+      line = JSON.stringify(record);
+      if (line === undefined) throw new TypeError(`${typeof record} is not a JSON value`);
+    } catch (err) {
+      throw new FileLockingError('ESERIALIZE', `Could not serialize the record for ${file}: ${(err as Error).message}.`, file, err);
+    }
+    const bytes = Buffer.from(line + '\n');
+    await new FileLock(`${file}.lock`, { timeout: this.timeout }).acquireExclusive(async () => {
+      let handle: fsp.FileHandle | null = null;
+      try {
+        handle = await fsp.open(file, fs.constants.O_WRONLY | fs.constants.O_APPEND | fs.constants.O_CREAT, 0o666);
+        const before = (await handle.stat()).size;
+        const { bytesWritten } = await handle.write(bytes);
+        if (bytesWritten !== bytes.length) {
+          // A short append (ENOSPC midway) must not leave half a record for the next one to follow.
+          await handle.truncate(before);
+          throw Object.assign(new Error(`short write: ${bytesWritten} of ${bytes.length} bytes`), { code: 'ENOSPC' });
+        }
+        if (this.durable) await handle.sync();
+      } catch (err) {
+        throw new FileLockingError(isErrno(err) ? err.code as string : 'EUNKNOWN',
+          `Could not append to ${file}: ${(err as Error).message}. Earlier records are intact.`, file, err);
+      } finally {
+        await handle?.close();
+      }
+    });
+  }
+
+  async readLog<T = unknown>(key: string): Promise<T[]> {
+    const file = this.resolve(key);
+    if (!fs.existsSync(file)) return [];
+    const text = await new SafeFileReader(file, undefined, { timeout: this.timeout }).read();
+    const lines = text.split('\n');
+    // The last element is '' after a complete log; anything else is a record torn by a crash.
+    lines.pop();
+    return lines.filter((l) => l !== '').map((l, i) => {
+      try {
+        return JSON.parse(l) as T;
+      } catch (err) {
+        throw new FileLockingError('EPARSE', `Could not parse record ${i + 1} of ${file}: ${(err as Error).message}.`, file, err);
+      }
+    });
+  }
+
+  async delete(key: string): Promise<boolean> {
+    const file = this.resolve(key);
+    // The lock file stays: deleting it would split waiters across two inodes.
+    return new FileLock(`${file}.lock`, { timeout: this.timeout }).acquireExclusive(async () => {
+      try {
+        await fsp.unlink(file);
+      } catch (err) {
+        if (isErrno(err, 'ENOENT')) return false;
+        throw new FileLockingError(isErrno(err) ? err.code as string : 'EUNKNOWN', `Could not delete ${file}: ${(err as Error).message}.`, file, err);
+      }
+      if (this.durable) {
+        const dir = await fsp.open(path.dirname(file), fs.constants.O_RDONLY);
+        try { await dir.sync(); } finally { await dir.close(); }
+      }
+      return true;
+    });
+  }
+
+  async exists(key: string): Promise<boolean> {
+    return fs.existsSync(this.resolve(key));
+  }
+
+  async list(prefix = ''): Promise<string[]> {
+    const root = prefix === '' ? this.basePath : this.resolve(prefix);
+    let entries: fs.Dirent[];
+    try {
+      entries = await fsp.readdir(root, { withFileTypes: true, recursive: true });
+    } catch (err) {
+      if (isErrno(err, 'ENOENT', 'ENOTDIR')) return [];
+      throw err;
+    }
+    return entries
+      .filter((e) => e.isFile() && !e.name.endsWith('.lock') && !/^\..*\.tmp$/.test(e.name))
+      .map((e) => path.relative(this.basePath, path.join(e.parentPath ?? (e as { path: string }).path, e.name)))
+      .sort();
+  }
+}
