@@ -1,13 +1,26 @@
-// The floor for the benchmarks: flock(2) from C, no runtime in between.
-//   raw-flock uncontended N PATH [keep]   -> ns per exclusive acquire+release
-//   raw-flock handoff N PATH ROLE         -> hand-off timing (see bench/handoff.ts)
-//   raw-flock counter N PATH COUNTERFILE  -> increments a counter file under the lock
-//   raw-flock hold PATH MS                -> holds the lock MS ms (for the timeout bench)
-//   raw-flock timeout PATH MS             -> waits up to MS ms with SIGALRM; prints lateness
+// The floor of every benchmark: flock(2) from C, no runtime in between.
+//
+// A child driven by bench/peers.ts over stdin/stdout, speaking the same line
+// protocol as bench/fixtures/node-peer.ts and bench/fixtures/plan_peer.py, so
+// that every scenario drives every peer the same way:
+//
+//   raw-flock LOCKFILE STAMPFILE reopen|keep
+//
+//   uncontended MS               -> ok NS_PER_OP OPS
+//   acquire [TIMEOUT_MS]         -> trying, then: acquired NS_SINCE_STAMP | timeout NS_WAITED
+//   release                      -> released
+//   counter FILE START_NS END_NS -> ok INCREMENTS
+//   quit
+//
+// "reopen" opens the lock file on every acquire (what a library without an
+// fd cache does); "keep" opens it once. Failures answer "error MESSAGE".
 #define _GNU_SOURCE
 #include <errno.h>
 #include <fcntl.h>
+#include <inttypes.h>
 #include <signal.h>
+#include <stdarg.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -16,108 +29,166 @@
 #include <time.h>
 #include <unistd.h>
 
-static double now_ns(void) {
+static const char *lock_path;
+static int keep_fd;
+static int lock_fd = -1;
+static int stamp_fd = -1;
+
+static int64_t now_ns(void) {
   struct timespec t;
   clock_gettime(CLOCK_MONOTONIC, &t);
-  return t.tv_sec * 1e9 + t.tv_nsec;
+  return (int64_t)t.tv_sec * 1000000000 + t.tv_nsec;
 }
 
-static int open_lock(const char *p) {
-  int fd = open(p, O_RDWR | O_CREAT | O_CLOEXEC, 0666);
-  if (fd < 0) { perror("open"); exit(2); }
-  return fd;
+static void reply(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+static void reply(const char *fmt, ...) {
+  va_list ap;
+  va_start(ap, fmt);
+  vprintf(fmt, ap);
+  va_end(ap);
+  putchar('\n');
+  fflush(stdout);
 }
 
-static void on_alarm(int sig) { (void)sig; }
+static int open_lock(void) {
+  if (keep_fd && lock_fd >= 0) return lock_fd;
+  lock_fd = open(lock_path, O_RDWR | O_CREAT | O_CLOEXEC, 0666);
+  return lock_fd;
+}
 
-int main(int argc, char **argv) {
-  if (argc < 3) { fprintf(stderr, "usage: see source\n"); return 2; }
-  const char *mode = argv[1];
-  if (!strcmp(mode, "uncontended")) {
-    long n = atol(argv[2]);
-    const char *p = argv[3];
-    int keep = argc > 4;
-    int fd = keep ? open_lock(p) : -1;
-    double t0 = now_ns();
-    for (long i = 0; i < n; i++) {
-      if (!keep) fd = open_lock(p);
-      if (flock(fd, LOCK_EX) != 0) { perror("flock"); return 2; }
-      flock(fd, LOCK_UN);
-      if (!keep) close(fd);
+static void close_lock(void) {
+  if (keep_fd || lock_fd < 0) return;
+  close(lock_fd);
+  lock_fd = -1;
+}
+
+static int lock_once(void) {
+  int fd = open_lock();
+  if (fd < 0 || flock(fd, LOCK_EX) != 0) return -1;
+  return 0;
+}
+
+static void unlock_once(void) {
+  flock(lock_fd, LOCK_UN);
+  close_lock();
+}
+
+static void cmd_uncontended(long ms) {
+  // Warm up page cache and dentry first, then time growing batches until MS
+  // have passed, so that a 1 µs and a 1 ms peer both get a stable figure.
+  int64_t warm_end = now_ns() + 50 * 1000000LL;
+  while (now_ns() < warm_end) {
+    if (lock_once() != 0) { reply("error flock: %s", strerror(errno)); return; }
+    unlock_once();
+  }
+  long ops = 0, batch = 16;
+  int64_t t0 = now_ns(), elapsed;
+  for (;;) {
+    for (long i = 0; i < batch; i++) {
+      if (lock_once() != 0) { reply("error flock: %s", strerror(errno)); return; }
+      unlock_once();
     }
-    printf("%.1f\n", (now_ns() - t0) / n);
-    return 0;
+    ops += batch;
+    elapsed = now_ns() - t0;
+    if (elapsed >= ms * 1000000LL) break;
+    if (batch < 65536) batch *= 2;
   }
-  if (!strcmp(mode, "counter")) {
-    // Read a decimal counter, add one, write it back, under the lock: the
-    // same work each peer does in the counter benchmark.
-    long n = atol(argv[2]);
-    const char *p = argv[3], *cf = argv[4];
-    double t0 = now_ns();
-    for (long i = 0; i < n; i++) {
-      int fd = open_lock(p);
-      flock(fd, LOCK_EX);
-      int c = open(cf, O_RDWR | O_CREAT | O_CLOEXEC, 0666);
-      char buf[32] = {0};
-      ssize_t r = pread(c, buf, sizeof buf - 1, 0);
-      long v = r > 0 ? atol(buf) : 0;
-      int len = snprintf(buf, sizeof buf, "%ld\n", v + 1);
-      if (pwrite(c, buf, len, 0) != len || ftruncate(c, len) != 0) { perror("write"); return 2; }
-      close(c);
-      flock(fd, LOCK_UN);
-      close(fd);
-    }
-    printf("%.1f\n", (now_ns() - t0) / 1e6);
-    return 0;
-  }
-  if (!strcmp(mode, "handoff")) {
-    // ROLE a/b: take turns. Each side, after acquiring, records the time since
-    // the other side stamped its release into the shared stamp file, then
-    // stamps its own release. Prints the hand-off latencies in ns, one a line.
-    long n = atol(argv[2]);
-    const char *p = argv[3], *stampf = argv[4];
-    int fd = open_lock(p);
-    int st = open(stampf, O_RDWR | O_CREAT | O_CLOEXEC, 0666);
-    for (long i = 0; i < n; i++) {
-      flock(fd, LOCK_EX);
-      double got = now_ns();
-      double released;
-      if (pread(st, &released, sizeof released, 0) == sizeof released && released > 0) {
-        printf("%.0f\n", got - released);
-      }
-      double zero = 0;
-      pwrite(st, &zero, sizeof zero, 0);
-      usleep(200);  // let the other side block in flock
-      double t = now_ns();
-      pwrite(st, &t, sizeof t, 0);
-      flock(fd, LOCK_UN);
-      usleep(300);
-    }
-    return 0;
-  }
-  if (!strcmp(mode, "hold")) {
-    int fd = open_lock(argv[2]);
-    flock(fd, LOCK_EX);
-    printf("held\n");
-    fflush(stdout);
-    usleep(atol(argv[3]) * 1000);
-    return 0;
-  }
-  if (!strcmp(mode, "timeout")) {
-    long ms = atol(argv[3]);
-    int fd = open_lock(argv[2]);
+  reply("ok %.1f %ld", (double)elapsed / ops, ops);
+}
+
+static volatile sig_atomic_t alarm_fired;
+static void on_alarm(int sig) { (void)sig; alarm_fired = 1; }
+
+static void cmd_acquire(long timeout_ms) {
+  reply("trying");
+  int64_t t0 = now_ns();
+  int fd = open_lock();
+  if (fd < 0) { reply("error open: %s", strerror(errno)); return; }
+  if (timeout_ms >= 0) {
+    // util-linux flock -w: SIGALRM without SA_RESTART interrupts the wait.
+    // The timer repeats every ms in case it fires before flock() blocks.
     struct sigaction sa;
     memset(&sa, 0, sizeof sa);
-    sa.sa_handler = on_alarm;  // no SA_RESTART: the alarm interrupts flock
+    sa.sa_handler = on_alarm;
     sigaction(SIGALRM, &sa, NULL);
-    struct itimerval it = {{0, 0}, {ms / 1000, (ms % 1000) * 1000}};
-    double t0 = now_ns();
+    alarm_fired = 0;
+    struct itimerval it = {{0, 1000}, {timeout_ms / 1000, (timeout_ms % 1000) * 1000}};
     setitimer(ITIMER_REAL, &it, NULL);
-    int r = flock(fd, LOCK_EX);
-    double late = (now_ns() - t0) / 1e6 - ms;
-    printf("%s %.3f\n", r == 0 ? "acquired" : strerror(errno), late);
-    return 0;
   }
-  fprintf(stderr, "unknown mode %s\n", mode);
-  return 2;
+  int r;
+  while ((r = flock(fd, LOCK_EX)) != 0 && errno == EINTR && !alarm_fired) {}
+  int err = errno;
+  int64_t got = now_ns();
+  if (timeout_ms >= 0) {
+    struct itimerval off = {{0, 0}, {0, 0}};
+    setitimer(ITIMER_REAL, &off, NULL);
+  }
+  if (r != 0) {
+    close_lock();
+    if (err == EINTR) reply("timeout %" PRId64, got - t0);
+    else reply("error flock: %s", strerror(err));
+    return;
+  }
+  int64_t stamp = 0;
+  if (pread(stamp_fd, &stamp, sizeof stamp, 0) != sizeof stamp) stamp = 0;
+  reply("acquired %" PRId64, stamp > 0 ? got - stamp : -1);
+}
+
+static void cmd_release(void) {
+  int64_t stamp = now_ns();
+  if (pwrite(stamp_fd, &stamp, sizeof stamp, 0) != sizeof stamp) {
+    reply("error pwrite: %s", strerror(errno));
+    return;
+  }
+  unlock_once();
+  reply("released");
+}
+
+static void cmd_counter(const char *file, int64_t start, int64_t end) {
+  struct timespec ts = {start / 1000000000, start % 1000000000};
+  clock_nanosleep(CLOCK_MONOTONIC, TIMER_ABSTIME, &ts, NULL);
+  long n = 0;
+  while (now_ns() < end) {
+    if (lock_once() != 0) { reply("error flock: %s", strerror(errno)); return; }
+    int c = open(file, O_RDWR | O_CLOEXEC);
+    if (c < 0) { reply("error open counter: %s", strerror(errno)); return; }
+    char buf[32] = {0};
+    ssize_t r = pread(c, buf, sizeof buf - 1, 0);
+    long v = r > 0 ? atol(buf) : 0;
+    int len = snprintf(buf, sizeof buf, "%ld", v + 1);
+    if (pwrite(c, buf, len, 0) != len || ftruncate(c, len) != 0) {
+      reply("error write counter: %s", strerror(errno));
+      return;
+    }
+    close(c);
+    unlock_once();
+    n++;
+  }
+  reply("ok %ld", n);
+}
+
+int main(int argc, char **argv) {
+  if (argc != 4) {
+    fprintf(stderr, "usage: raw-flock LOCKFILE STAMPFILE reopen|keep (commands on stdin; see source)\n");
+    return 2;
+  }
+  lock_path = argv[1];
+  keep_fd = strcmp(argv[3], "keep") == 0;
+  stamp_fd = open(argv[2], O_RDWR | O_CREAT | O_CLOEXEC, 0666);
+  if (stamp_fd < 0) { perror(argv[2]); return 2; }
+  reply("ready");
+  char line[4096];
+  while (fgets(line, sizeof line, stdin)) {
+    char cmd[32] = {0}, file[4000] = {0};
+    long a = -1;
+    int64_t s = 0, e = 0;
+    if (sscanf(line, "%31s", cmd) != 1) continue;
+    if (!strcmp(cmd, "uncontended") && sscanf(line, "%*s %ld", &a) == 1) cmd_uncontended(a);
+    else if (!strcmp(cmd, "acquire")) { sscanf(line, "%*s %ld", &a); cmd_acquire(a); }
+    else if (!strcmp(cmd, "release")) cmd_release();
+    else if (!strcmp(cmd, "counter") && sscanf(line, "%*s %3999s %" SCNd64 " %" SCNd64, file, &s, &e) == 3) cmd_counter(file, s, e);
+    else if (!strcmp(cmd, "quit")) break;
+    else reply("error unknown command: %s", cmd);
+  }
+  return 0;
 }

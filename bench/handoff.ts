@@ -1,0 +1,108 @@
+/**
+ * Scenario 3: hand-off latency between two processes. One holds the lock,
+ * the other is already waiting for it; the holder stamps CLOCK_MONOTONIC into
+ * a shared 8-byte file just before it releases, and the waiter subtracts that
+ * stamp from the moment its acquire returns. Both sides run the same peer, so
+ * the figure includes that peer's release path as well as its wake-up.
+ *
+ * The parent sequences the turns and never touches the lock, so neither
+ * side can re-take the lock it just dropped before the other gets it.
+ */
+import {
+  FSEXT_ASYNC, OURS_ASYNC, OURS_POLL, OURS_SYNC, PROPER_LOCKFILE, PYTHON_PLAN, RAW_C, RAW_C_KEPT,
+  closeAll, startPeers, type PeerDef, type PeerProcess,
+} from './peers';
+import {
+  awaitBlockedInFlock, fmtMicros, fmtRatio, peerFiles, percentile, sleep,
+  type RunContext, type Scenario, type Target,
+} from './util';
+
+/** Hand-offs timed per run; the slow pollers get fewer, each costs ~100 ms. */
+function handoffs(peer: PeerDef, quick: boolean): number {
+  const slow = peer.wait !== 'kernel' && peer.wait.pollMs >= 50;
+  if (slow) return quick ? 8 : 30;
+  return quick ? 60 : 200;
+}
+const WARMUP = 5;
+
+/**
+ * Lets the waiter really wait before the holder lets go. A kernel waiter is
+ * waited for until one of its threads sleeps in flock(2), plus a millisecond
+ * for the rest of its process to go idle. A poller shows nothing in the
+ * kernel; its first try comes right after "trying" and has long failed when
+ * the release lands, at a uniformly random point of its poll period, as it
+ * would with a real holder (a fixed delay would measure one phase only).
+ */
+async function letWaiterSettle(waiter: PeerProcess): Promise<void> {
+  const peer = waiter.def;
+  if (peer.wait === 'kernel') {
+    awaitBlockedInFlock(waiter.pid as number, 5000);
+    await sleep(1);
+  } else {
+    await sleep(1 + Math.random() * peer.wait.pollMs);
+  }
+}
+
+async function measure(peer: PeerDef, ctx: RunContext): Promise<Record<string, number>> {
+  const files = peerFiles(ctx.dir, peer.id);
+  // Both sides on the same lock and stamp files.
+  const [a, b] = await startPeers(peer, [files, files], ctx.rawFlock);
+  const latenciesUs: number[] = [];
+  try {
+    let holder = a;
+    let waiter = b;
+    await holder.acquire();
+    const n = handoffs(peer, ctx.quick);
+    for (let i = 0; i < WARMUP + n; i++) {
+      const { result } = await waiter.startAcquire();
+      await letWaiterSettle(waiter);
+      await holder.release();
+      const [what, ns] = await result;
+      if (what !== 'acquired' || Number(ns) < 0) throw new Error(`${peer.label}: hand-off ${i} answered "${what} ${ns}"`);
+      if (i >= WARMUP) latenciesUs.push(Number(ns) / 1000);
+      [holder, waiter] = [waiter, holder];
+    }
+    await holder.release();
+  } finally {
+    await closeAll([a, b]);
+  }
+  return { p50: percentile(latenciesUs, 50), p99: percentile(latenciesUs, 99), n: latenciesUs.length };
+}
+
+const p50Target: Target = {
+  peer: OURS_ASYNC.id, metric: 'p50', text: '≤ 1.5× raw C',
+  check(r) {
+    const ours = r.median(OURS_ASYNC.id, 'p50');
+    const base = r.median(RAW_C.id, 'p50');
+    if (ours === undefined || base === undefined) return null;
+    return { met: ours <= 1.5 * base, measured: fmtRatio(ours / base) };
+  },
+};
+
+const p99Target: Target = {
+  peer: OURS_ASYNC.id, metric: 'p99', text: '≤ 1 ms',
+  check(r) {
+    const ours = r.median(OURS_ASYNC.id, 'p99');
+    if (ours === undefined) return null;
+    return { met: ours <= 1000, measured: fmtMicros(ours) };
+  },
+};
+
+export const handoff: Scenario = {
+  id: 'handoff',
+  title: '3. Hand-off between two processes (waiter already blocked)',
+  shape: (quick) =>
+    `holder stamps CLOCK_MONOTONIC then releases; latency = waiter's acquire return − stamp; `
+    + `${handoffs(RAW_C, quick)} hand-offs per run (${handoffs(PYTHON_PLAN, quick)} for 100 ms pollers), `
+    + `${WARMUP} warm-up ones dropped; proper-lockfile retries every 1 ms`,
+  metrics: [
+    { key: 'p50', label: 'p50', better: 'lower', format: fmtMicros },
+    { key: 'p99', label: 'p99', better: 'lower', format: fmtMicros },
+  ],
+  // ours, acquireSync is not one of the issue's peers: it shows what the
+  // sync wait (a thread and a condition variable) costs next to the async one.
+  peers: [RAW_C, RAW_C_KEPT, OURS_ASYNC, OURS_SYNC, OURS_POLL, FSEXT_ASYNC, PROPER_LOCKFILE, PYTHON_PLAN],
+  baseline: RAW_C.id,
+  targets: [p50Target, p99Target],
+  measure,
+};
