@@ -561,7 +561,7 @@ export function acquireSync(file: string, mode: LockMode, opts: WaitOptions): Gr
       // with its report queued behind this very call: never start a second
       // kernel waiter; look at it, and otherwise retry without blocking.
       const state = takeSync(entry, orphan, 0, file, mode, started);
-      if (state === 'granted') return grantAdopted(entry, orphan, mode, started);
+      if (state === 'granted') return grantAdopted(entry, orphan.fd, mode, started);
       if (state === 'pending') sleepSync(Math.min(backoff, remaining));
       continue;
     } else {
@@ -571,10 +571,22 @@ export function acquireSync(file: string, mode: LockMode, opts: WaitOptions): Gr
       } catch (err) {
         throw lockFileError(file, mode, started, err);
       }
+      if (!Number.isFinite(remaining)) {
+        // Nothing to give up on: block right here, one wake-up instead of two.
+        try {
+          native.flock(fd, flockOp(mode));
+        } catch (err) {
+          fs.closeSync(fd);
+          throw lockFileError(file, mode, started, err);
+        }
+        if (native.sameFile(fd, file)) return grantAdopted(entry, fd, mode, started);
+        releaseDescriptor(fd);
+        continue;
+      }
       waiter = startKernelWaiter(entry, fd, file, mode);
     }
     const state = takeSync(entry, waiter, remaining, file, mode, started);
-    if (state === 'granted') return grantAdopted(entry, waiter, mode, started);
+    if (state === 'granted') return grantAdopted(entry, waiter.fd, mode, started);
     if (state === 'pending') {
       waiter.control.abandon();
       retireIfIdle(entry);
@@ -607,8 +619,8 @@ function takeSync(entry: Entry, waiter: KernelWaiter, ms: number, file: string, 
   return 'granted';
 }
 
-function grantAdopted(entry: Entry, waiter: KernelWaiter, mode: LockMode, started: number): Grant {
-  adopt(entry, waiter.fd);
+function grantAdopted(entry: Entry, fd: number, mode: LockMode, started: number): Grant {
+  adopt(entry, fd);
   grantTo(entry, mode);
   return { entry, mode, waitedMs: now() - started };
 }

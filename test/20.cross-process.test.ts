@@ -62,6 +62,18 @@ describe('FileLock across processes', () => {
     assert.ok(afterKill < 1000, `granted ${afterKill.toFixed(1)} ms after the kill`);
   });
 
+  it('a sync acquire with timeout Infinity blocks until another process releases', async () => {
+    const lockFile = t.file('inf.lock');
+    const lock = new FileLock(lockFile);
+    const h = await lock.acquire('exclusive');
+    const waiter = Locker.start(t, lockFile);
+    const reply = waiter.post('sync exclusive Infinity');
+    await sleep(150);
+    h.release();
+    const [, , waited] = (await reply).split(' ');
+    assert.ok(Number(waited) >= 100, `granted after ${waited} ms, before the release`);
+  });
+
   it('a waiting process is granted the lock when a Node holder in another process releases', async () => {
     const lockFile = t.file('h.lock');
     const lock = new FileLock(lockFile);
