@@ -67,6 +67,7 @@ describe('FileLock across processes', () => {
     const lock = new FileLock(lockFile);
     const h = await lock.acquire('exclusive');
     const waiter = Locker.start(t, lockFile);
+    assert.equal(await waiter.send('try exclusive'), 'ok try false');
     const reply = waiter.post('sync exclusive Infinity');
     await sleep(150);
     h.release();
