@@ -1,5 +1,5 @@
 import * as fs from 'node:fs';
-import * as fsp from 'node:fs/promises';
+import { promisify } from 'node:util';
 import * as path from 'node:path';
 import { randomBytes } from 'node:crypto';
 import { FileLock } from './file-lock';
@@ -16,8 +16,45 @@ export interface AtomicWriteOptions {
   timeout?: number;
 }
 
-/** What a write callback gets: the open temp file. */
-export type AtomicWriteCallback = (out: fsp.FileHandle) => void | Promise<void>;
+/**
+ * What a write callback gets: the temp file, to append to. Each `write`
+ * writes its chunk in full or throws (a full disk is ENOSPC here, never a
+ * short count that would commit a truncated file).
+ */
+export class AtomicOutput {
+  readonly #fd: number;
+
+  /** @internal */
+  constructor(fd: number) {
+    this.#fd = fd;
+  }
+
+  /** Appends `chunk` (strings as UTF-8), off the event loop. */
+  async write(chunk: string | Uint8Array): Promise<void> {
+    const bytes = typeof chunk === 'string' ? Buffer.from(chunk) : chunk;
+    for (let off = 0; off < bytes.length;) {
+      const { bytesWritten } = await writeAsync(this.#fd, bytes, off, bytes.length - off, null);
+      if (bytesWritten === 0) throw noSpace();
+      off += bytesWritten;
+    }
+  }
+}
+
+const writeAsync = promisify(fs.write);
+const fsyncAsync = promisify(fs.fsync);
+const noSpace = (): Error => Object.assign(new Error('ENOSPC: no space left on device, write'), { code: 'ENOSPC', errno: -28, syscall: 'write' });
+
+function writeAllSync(fd: number, data: string | Uint8Array): void {
+  const bytes = typeof data === 'string' ? Buffer.from(data) : data;
+  for (let off = 0; off < bytes.length;) {
+    const n = fs.writeSync(fd, bytes, off, bytes.length - off);
+    if (n === 0) throw noSpace();
+    off += n;
+  }
+}
+
+/** A function that fills the temp file through {@link AtomicOutput}. */
+export type AtomicWriteCallback = (out: AtomicOutput) => void | Promise<void>;
 
 const { O_WRONLY, O_CREAT, O_EXCL, O_RDONLY } = fs.constants;
 
@@ -72,6 +109,32 @@ export function tempPathFor(target: string): string {
   return path.join(path.dirname(target), `.${tempBase(path.basename(target))}.${process.pid}.${randomBytes(6).toString('hex')}.tmp`);
 }
 
+const swept = new Set<string>();
+
+/**
+ * A writer killed mid-write (SIGKILL, power loss) leaves its temp file
+ * behind. Whoever holds the exclusive lock knows no other writer of this file
+ * is mid-write, so every temp file of ours for it is such a leftover. Checked
+ * once per target per process: a directory listing on every write would cost
+ * more than the rare leftover.
+ */
+function sweepLeftovers(target: string): void {
+  if (swept.has(target)) return;
+  swept.add(target);
+  const prefix = `.${tempBase(path.basename(target))}.`;
+  let names: string[];
+  try {
+    names = fs.readdirSync(path.dirname(target));
+  } catch {
+    return;
+  }
+  for (const name of names) {
+    if (name.startsWith(prefix) && /^\d+\.[0-9a-f]{12}\.tmp$/.test(name.slice(prefix.length))) {
+      try { fs.unlinkSync(path.join(path.dirname(target), name)); } catch { /* gone already */ }
+    }
+  }
+}
+
 interface Existing {
   mode: number;
   uid: number;
@@ -115,54 +178,100 @@ function writeError(filePath: string, err: unknown, renamed = false): FileLockin
   return new FileLockingError(code, `Could not write ${filePath}: ${reason}. The file was left as it was.${hint}`, filePath, err);
 }
 
+/** An open temp file beside the file it will replace. */
+interface Temp {
+  target: string;
+  existing: Existing | null;
+  path: string;
+  fd: number;
+}
+
+function openTemp(filePath: string, mode: number | undefined): Temp {
+  const target = resolveTarget(filePath);
+  const existing = existingOf(target);
+  sweepLeftovers(target);
+  const temp = tempPathFor(target);
+  return { target, existing, path: temp, fd: fs.openSync(temp, O_WRONLY | O_CREAT | O_EXCL, mode ?? 0o666) };
+}
+
+/** Gives the temp file the replaced file's mode (and owner, as root). */
+function keepAttributes(t: Temp): void {
+  if (t.existing === null) return;
+  // The umask would otherwise decide: a 0600 secrets file must not become 0644.
+  fs.fchmodSync(t.fd, t.existing.mode);
+  if (isRoot) fs.fchownSync(t.fd, t.existing.uid, t.existing.gid);
+}
+
+function closeTemp(t: Temp): void {
+  const fd = t.fd;
+  t.fd = -1;
+  fs.closeSync(fd);
+}
+
+function commitTemp(t: Temp): void {
+  fs.renameSync(t.path, t.target);
+  t.path = '';
+}
+
+function abandonTemp(t: Temp | null): void {
+  if (t === null) return;
+  if (t.fd !== -1) try { fs.closeSync(t.fd); } catch { /* already failing */ }
+  if (t.path !== '') try { fs.unlinkSync(t.path); } catch { /* never created */ }
+}
+
+async function fsyncDirAsync(target: string): Promise<void> {
+  const dir = fs.openSync(path.dirname(target), O_RDONLY);
+  try {
+    await fsyncAsync(dir);
+  } finally {
+    fs.closeSync(dir);
+  }
+}
+
+function fsyncDirSync(target: string): void {
+  const dir = fs.openSync(path.dirname(target), O_RDONLY);
+  try {
+    fs.fsyncSync(dir);
+  } finally {
+    fs.closeSync(dir);
+  }
+}
+
 /**
- * Replaces `target` with `data` (or what `fill` writes): temp file in the same
- * directory → write → fchmod/fchown to the old file's → fsync → rename →
+ * Replaces `target` with `data` (or what a callback writes): temp file in the
+ * same directory → write → fchmod/fchown to the old file's → fsync → rename →
  * fsync the directory. The caller holds the exclusive lock.
+ *
+ * The small syscalls run synchronously: every other process waits while the
+ * lock is held, and a threadpool round trip per step (about 45 µs here, ten
+ * of them per write) would hold it several times longer. The fsyncs, which
+ * can take milliseconds, run off the event loop.
  * @internal
  */
 export async function replaceFile(filePath: string, data: string | Uint8Array | AtomicWriteCallback,
   opts: { durable: boolean; mode?: number }): Promise<void> {
-  let temp: string | null = null;
-  let handle: fsp.FileHandle | null = null;
+  let t: Temp | null = null;
   let renamed = false;
   try {
-    const target = resolveTarget(filePath);
-    const existing = existingOf(target);
-    temp = tempPathFor(target);
-    handle = await fsp.open(temp, O_WRONLY | O_CREAT | O_EXCL, opts.mode ?? 0o666);
+    t = openTemp(filePath, opts.mode);
     if (typeof data === 'function') {
       try {
-        await data(handle);
+        await data(new AtomicOutput(t.fd));
       } catch (err) {
         throw new CallbackError(err);
       }
     } else {
-      await handle.writeFile(data);
+      writeAllSync(t.fd, data);
     }
-    if (existing !== null) {
-      // The umask would otherwise decide: a 0600 secrets file must not become 0644.
-      await handle.chmod(existing.mode);
-      if (isRoot) await handle.chown(existing.uid, existing.gid);
-    }
-    if (opts.durable) await handle.sync();
-    await handle.close();
-    handle = null;
-    await fsp.rename(temp, target);
-    temp = null;
+    keepAttributes(t);
+    if (opts.durable) await fsyncAsync(t.fd);
+    closeTemp(t);
+    commitTemp(t);
     renamed = true;
-    if (opts.durable) {
-      // The rename is only durable once the directory entry is on disk.
-      const dir = await fsp.open(path.dirname(target), O_RDONLY);
-      try {
-        await dir.sync();
-      } finally {
-        await dir.close();
-      }
-    }
+    // The rename is only durable once the directory entry is on disk.
+    if (opts.durable) await fsyncDirAsync(t.target);
   } catch (err) {
-    if (handle !== null) await handle.close().catch(() => undefined);
-    if (temp !== null) await fsp.unlink(temp).catch(() => undefined);
+    abandonTemp(t);
     // The callback's own error is the caller's: it propagates unchanged.
     throw err instanceof CallbackError ? err.error : writeError(filePath, err, renamed);
   }
@@ -170,36 +279,19 @@ export async function replaceFile(filePath: string, data: string | Uint8Array | 
 
 /** Synchronous {@link replaceFile}. @internal */
 export function replaceFileSync(filePath: string, data: string | Uint8Array, opts: { durable: boolean; mode?: number }): void {
-  let temp: string | null = null;
-  let fd = -1;
+  let t: Temp | null = null;
   let renamed = false;
   try {
-    const target = resolveTarget(filePath);
-    const existing = existingOf(target);
-    temp = tempPathFor(target);
-    fd = fs.openSync(temp, O_WRONLY | O_CREAT | O_EXCL, opts.mode ?? 0o666);
-    fs.writeFileSync(fd, data);
-    if (existing !== null) {
-      fs.fchmodSync(fd, existing.mode);
-      if (isRoot) fs.fchownSync(fd, existing.uid, existing.gid);
-    }
-    if (opts.durable) fs.fsyncSync(fd);
-    fs.closeSync(fd);
-    fd = -1;
-    fs.renameSync(temp, target);
-    temp = null;
+    t = openTemp(filePath, opts.mode);
+    writeAllSync(t.fd, data);
+    keepAttributes(t);
+    if (opts.durable) fs.fsyncSync(t.fd);
+    closeTemp(t);
+    commitTemp(t);
     renamed = true;
-    if (opts.durable) {
-      const dir = fs.openSync(path.dirname(target), O_RDONLY);
-      try {
-        fs.fsyncSync(dir);
-      } finally {
-        fs.closeSync(dir);
-      }
-    }
+    if (opts.durable) fsyncDirSync(t.target);
   } catch (err) {
-    if (fd !== -1) try { fs.closeSync(fd); } catch { /* already failing */ }
-    if (temp !== null) try { fs.unlinkSync(temp); } catch { /* never created */ }
+    abandonTemp(t);
     throw writeError(filePath, err, renamed);
   }
 }
@@ -214,9 +306,13 @@ export function replaceFileSync(filePath: string, data: string | Uint8Array, opt
  * Python: `AtomicFileWriter(file_path, lock_file)` with `with writer.write() as f:`.
  */
 export class AtomicFileWriter {
+  /** The file to replace, as given (a symlink's target is replaced). */
   readonly filePath: string;
+  /** The lock file; `filePath + '.lock'` unless given. */
   readonly lockFile: string;
+  /** Whether writes fsync the file and its directory. */
   readonly durable: boolean;
+  /** Mode of a newly created file, if given. */
   readonly mode: number | undefined;
   readonly #lock: FileLock;
 

@@ -17,10 +17,13 @@ export type LockErrorCode = 'ELOCKTIMEOUT' | 'ELOCKED' | 'ABORT_ERR' | 'ELOCKHEL
 
 /** A lock could not be acquired. Python: `LockError`. */
 export class LockError extends Error {
+  /** Always `'LockError'`. */
   override readonly name = 'LockError';
+  /** What went wrong; see {@link LockErrorCode}. */
   readonly code: LockErrorCode;
   /** The lock file, as given. */
   readonly lockFile: string;
+  /** The mode that was asked for. */
   readonly mode: LockMode;
   /** How long the caller waited before giving up, in milliseconds. */
   readonly waitedMs: number;
@@ -52,11 +55,18 @@ export class LockError extends Error {
 /**
  * A file operation (atomic write, locked read, read-modify-write, storage
  * backend) failed. `path` is the data file; `cause` is the original error.
- * Whatever the code, the file at `path` was left as it was before the call.
+ * The message says what state the file is in: almost always as it was before
+ * the call; after a failed directory fsync, already replaced but not durable.
  */
 export class FileLockingError extends Error {
+  /** Always `'FileLockingError'`. */
   override readonly name = 'FileLockingError';
+  /**
+   * The system error's code (`ENOSPC`, `EACCES`, `EROFS`, `EISDIR`, `ENOENT`,
+   * `EIO`, …), or one of ours: `EPARSE`, `ESERIALIZE`, `EOUTSIDE`, `EINVALIDPATH`.
+   */
   readonly code: string;
+  /** The data file (or storage key) the operation was about. */
   readonly path: string;
 
   constructor(code: string, message: string, filePath: string, cause?: unknown) {

@@ -10,7 +10,7 @@ export { lockHolders, type LockHolder } from './lock-holders';
 export { closeIdleLockFiles } from './lock-registry';
 export { acquireAll, acquireAllSync, withLocks, LockSet, type LockRequestSpec } from './lock-set';
 export { RecordLock, type RecordLockInfo, type RecordLockOptions } from './record-lock';
-export { AtomicFileWriter, type AtomicWriteOptions, type AtomicWriteCallback } from './atomic-write';
+export { AtomicFileWriter, AtomicOutput, type AtomicWriteOptions, type AtomicWriteCallback } from './atomic-write';
 export { SafeFileReader, type SafeReadOptions } from './safe-reader';
 export { ReadModifyWrite, type ReadModifyWriteOptions, type Deserializer, type Serializer, type Written } from './read-modify-write';
 export { FileSystemBackend, type StorageBackend, type FileSystemBackendOptions } from './storage-backend';

@@ -82,11 +82,12 @@ function warnDisabled(): void {
 const now = (): number => performance.now();
 
 function lockFileError(file: string, mode: LockMode, started: number, cause: unknown): LockError {
-  const reason = isErrno(cause) ? `${cause.code}: ${cause.message}` : String(cause);
+  const reason = cause instanceof Error ? cause.message : String(cause);
   let hint = '';
   if (isErrno(cause, 'EISDIR')) hint = ' The lock path is a directory; pass a file path.';
   else if (isErrno(cause, 'ENOENT', 'ENOTDIR')) hint = ' Create the directory that holds the lock file first.';
-  else if (isErrno(cause, 'EACCES', 'EPERM', 'EROFS')) hint = ' Check the permissions of the lock file and its directory.';
+  else if (isErrno(cause, 'EROFS')) hint = ' The file system is read-only: a shared lock works only if the lock file already exists.';
+  else if (isErrno(cause, 'EACCES', 'EPERM')) hint = ' Check the permissions of the lock file and its directory.';
   return new LockError('ELOCKFILE', `Cannot lock ${file} (${mode}): ${reason}.${hint}`, {
     lockFile: file, mode, waitedMs: now() - started, cause,
   });
@@ -103,7 +104,12 @@ function openLockFile(file: string, mode: LockMode): { fd: number; writable: boo
     return { fd: fs.openSync(file, O_RDWR | O_CREAT, 0o666), writable: true };
   } catch (err) {
     if (mode === 'shared' && isErrno(err, 'EACCES', 'EPERM', 'EROFS')) {
-      return { fd: fs.openSync(file, O_RDONLY), writable: false };
+      try {
+        return { fd: fs.openSync(file, O_RDONLY), writable: false };
+      } catch (err2) {
+        // No lock file to fall back on: the first error says why it could not be made.
+        throw isErrno(err2, 'ENOENT') ? err : err2;
+      }
     }
     throw err;
   }

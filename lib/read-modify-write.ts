@@ -1,5 +1,4 @@
 import * as fs from 'node:fs';
-import * as fsp from 'node:fs/promises';
 import { FileLock } from './file-lock';
 import { FileLockingError, isErrno } from './errors';
 import { checkPath } from './paths';
@@ -23,9 +22,11 @@ export interface ReadModifyWriteOptions<T = unknown> {
   mode?: number;
 }
 
+/** Turns the file's text into data. Default: {@link parseYaml}. */
 export type Deserializer<T> = (text: string) => T;
 /** What an update writes: `modifyFn`'s result, or the input data when it returns nothing. */
 export type Written<R, T> = [R] extends [void] ? T : R;
+/** Turns data into the file's new contents. Default: {@link dumpYaml}. */
 export type Serializer<T> = (data: T) => string | Uint8Array;
 
 function serializeError(filePath: string, err: unknown): FileLockingError {
@@ -44,7 +45,9 @@ function serializeError(filePath: string, err: unknown): FileLockingError {
  * Defaults read and write YAML exactly as PyYAML does.
  */
 export class ReadModifyWrite<T = unknown> {
+  /** The file to update. */
   readonly filePath: string;
+  /** The lock file; `filePath + '.lock'` unless given. */
   readonly lockFile: string;
   readonly #lock: FileLock;
   readonly #options: ReadModifyWriteOptions<T>;
@@ -70,7 +73,8 @@ export class ReadModifyWrite<T = unknown> {
     opts?: { signal?: AbortSignal }): Promise<Written<R, T>> {
     checkFunctions(modifyFn, deserializer, serializer);
     return this.#lock.acquireExclusive(async () => {
-      const data = this.#parse(await this.#readOrInitial(), deserializer, serializer as Serializer<never>);
+      // Read synchronously under the lock, as replaceFile writes: see there.
+      const data = this.#parse(this.#readOrInitialSync(), deserializer, serializer as Serializer<never>);
       const result = await modifyFn(data);
       const next = (result === undefined ? data : result) as Written<R, T>;
       await replaceFile(this.filePath, this.#serialize(next, serializer), this.#writeOptions());
@@ -97,14 +101,6 @@ export class ReadModifyWrite<T = unknown> {
 
   #writeOptions(): { durable: boolean; mode?: number } {
     return { durable: this.#options.durable ?? true, mode: this.#options.mode };
-  }
-
-  async #readOrInitial(): Promise<string | null> {
-    try {
-      return (await fsp.readFile(this.filePath)).toString('utf8');
-    } catch (err) {
-      return this.#missing(err);
-    }
   }
 
   #readOrInitialSync(): string | null {

@@ -10,9 +10,10 @@ describe('no leaks', () => {
     if (process.platform !== 'linux') this.skip();
     this.timeout(120_000);
     const child = t.spawn(process.execPath, [path.join(FIXTURES_JS, 'leak_cycles.js'), t.dir]);
+    const exited = once(child, 'exit');
     const line = await waitForLine(child, /^\{/, 100_000);
     const [code] = await Promise.race([
-      once(child, 'exit'),
+      exited,
       new Promise<never>((_, reject) => setTimeout(() => reject(new Error('the process did not exit by itself')), 10_000)),
     ]);
     const r = JSON.parse(line);

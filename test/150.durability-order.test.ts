@@ -1,0 +1,70 @@
+import * as assert from 'node:assert/strict';
+import * as fs from 'node:fs';
+import * as path from 'node:path';
+import { FIXTURES_JS, sandbox } from './helpers';
+import { fdArg, hasStrace, pathOfFd, retNum, stringArgs, traced, type Call } from './fixtures/rel_strace';
+
+// One write, traced with strace -f: what reaches the disk, in which order.
+// Durable: the temp file is fsync'd before the rename (so the new name never
+// points at data still in the page cache), and the directory after it (so the
+// rename itself survives a power cut). Non-durable: no fsync at all.
+
+const TRACE = ['-e', 'trace=openat,close,fsync,fdatasync,rename,renameat,renameat2'];
+const SYNCS = new Set(['fsync', 'fdatasync']);
+const RENAMES = new Set(['rename', 'renameat', 'renameat2']);
+
+describe('durability order, traced with strace', function () {
+  this.timeout(60_000);
+  const t = sandbox();
+  before(function () {
+    if (process.platform !== 'linux' || !hasStrace()) {
+      console.log('      skipped: strace is not available (apt-get install strace)');
+      this.skip();
+    }
+  });
+
+  async function trace(op: string, durable: boolean): Promise<{ calls: Call[]; file: string }> {
+    const file = t.file('state.yaml');
+    fs.writeFileSync(file, 'key: old\n');
+    const spec = { op, file, data: op.startsWith('rmw') ? 'new' : 'key: new\n', durable };
+    const { calls, stdout } = await traced(t.file('strace.log'), TRACE, [process.execPath, path.join(FIXTURES_JS, 'rel_ops.js'), JSON.stringify(spec)], t.spawn);
+    assert.deepEqual(JSON.parse(stdout), { ok: true, result: op.startsWith('rmw') ? { key: 'new' } : null });
+    assert.equal(fs.readFileSync(file, 'utf8'), 'key: new\n');
+    return { calls, file };
+  }
+
+  for (const op of ['write', 'writeCb', 'writeSync', 'rmw', 'rmwSync']) {
+    it(`${op}, durable: the temp file's fsync completes before the rename starts, and the directory's fsync starts after the rename completed`, async () => {
+      const { calls, file } = await trace(op, true);
+      const renames = calls.filter((c) => RENAMES.has(c.name) && stringArgs(c).at(-1) === file);
+      assert.equal(renames.length, 1, 'one rename onto the file');
+      const rename = renames[0];
+      assert.equal(retNum(rename), 0);
+      const temp = stringArgs(rename)[0];
+      assert.equal(path.dirname(temp), t.dir, 'the temp file is in the same directory');
+      assert.match(path.basename(temp), /^\.state\.yaml\.\d+\.[0-9a-f]{12}\.tmp$/);
+      const open = calls.find((c) => c.name === 'openat' && stringArgs(c)[0] === temp);
+      assert.ok(open && open.args.includes('O_EXCL'), 'the temp file is created with O_EXCL');
+
+      const syncs = calls.filter((c) => SYNCS.has(c.name)).map((c) => ({ call: c, path: pathOfFd(calls, fdArg(c), c) }));
+      const tempSyncs = syncs.filter((s) => s.path === temp);
+      const dirSyncs = syncs.filter((s) => s.path === t.dir);
+      assert.equal(tempSyncs.length, 1, `one fsync of the temp file; fsyncs seen: ${JSON.stringify(syncs.map((s) => s.path))}`);
+      assert.equal(dirSyncs.length, 1, `one fsync of the directory; fsyncs seen: ${JSON.stringify(syncs.map((s) => s.path))}`);
+      assert.equal(retNum(tempSyncs[0].call), 0);
+      assert.ok(tempSyncs[0].call.end < rename.start, 'the temp file was fsync\'d before the rename started');
+      assert.ok(dirSyncs[0].call.start > rename.end, 'the directory was fsync\'d after the rename completed');
+      assert.equal(syncs.length, 2, 'no other fsync');
+    });
+  }
+
+  for (const op of ['write', 'writeSync', 'rmw']) {
+    it(`${op}, durable: false: no fsync or fdatasync at all, and still one rename from a temp file`, async () => {
+      const { calls, file } = await trace(op, false);
+      assert.deepEqual(calls.filter((c) => SYNCS.has(c.name)).map((c) => `${c.name}(${c.args})`), []);
+      const renames = calls.filter((c) => RENAMES.has(c.name) && stringArgs(c).at(-1) === file);
+      assert.equal(renames.length, 1);
+      assert.match(path.basename(stringArgs(renames[0])[0]), /^\.state\.yaml\.\d+\.[0-9a-f]{12}\.tmp$/);
+    });
+  }
+});
