@@ -37,6 +37,7 @@ export class LockHandle implements Disposable, AsyncDisposable {
   #grant: Grant | null;
   /** The lock file, as given to {@link FileLock}. */
   readonly lockFile: string;
+  /** The mode this handle holds. */
   readonly mode: LockMode;
   /** How long the acquisition waited, in milliseconds. */
   readonly waitedMs: number;
@@ -62,10 +63,12 @@ export class LockHandle implements Disposable, AsyncDisposable {
     registry.release(grant);
   }
 
+  /** Releases the lock at the end of a `using` block. */
   [Symbol.dispose](): void {
     this.release();
   }
 
+  /** Releases the lock at the end of an `await using` block. */
   async [Symbol.asyncDispose](): Promise<void> {
     this.release();
   }
@@ -99,8 +102,11 @@ function checkTimeout(value: number, where: string): number {
 export class FileLock {
   /** The lock file as given. */
   readonly lockFile: string;
+  /** Default wait of the acquire methods, in ms (0 = one try, Infinity = forever). */
   readonly timeout: number;
+  /** How a blocked acquisition waits: in the kernel, or by polling. */
   readonly waitStrategy: WaitStrategy;
+  /** Poll period of the `'poll'` strategy, in ms. */
   readonly pollInterval: number;
   readonly #file: string;
 

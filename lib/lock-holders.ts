@@ -5,6 +5,7 @@ import type { LockMode } from './errors';
 export interface LockHolder {
   /** Process id; -1 for OFD locks, whose owner the kernel does not record. */
   readonly pid: number;
+  /** `exclusive` for a write lock, `shared` for a read lock. */
   readonly mode: LockMode;
   /** `flock` for flock(2); `posix` and `ofd` for fcntl(2) record locks. */
   readonly kind: 'flock' | 'posix' | 'ofd';

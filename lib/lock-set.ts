@@ -4,12 +4,15 @@ import type { LockMode } from './errors';
 
 /** One lock of a {@link acquireAll} set. */
 export interface LockRequestSpec {
+  /** The lock file (created if missing). */
   lockFile: string;
+  /** The mode to take it in; a file listed twice is taken once, in the stronger mode. */
   mode: LockMode;
 }
 
 /** The locks of one {@link acquireAll} call; releases them in reverse order. */
 export class LockSet implements Disposable, AsyncDisposable {
+  /** The handles, in the order they were acquired. */
   readonly handles: readonly LockHandle[];
 
   /** @internal */
@@ -17,14 +20,17 @@ export class LockSet implements Disposable, AsyncDisposable {
     this.handles = handles;
   }
 
+  /** Releases every lock, last acquired first. */
   release(): void {
     for (let i = this.handles.length - 1; i >= 0; i--) this.handles[i].release();
   }
 
+  /** Releases the set at the end of a `using` block. */
   [Symbol.dispose](): void {
     this.release();
   }
 
+  /** Releases the set at the end of an `await using` block. */
   async [Symbol.asyncDispose](): Promise<void> {
     this.release();
   }

@@ -6,7 +6,9 @@ const { F_RDLCK, F_WRLCK, F_UNLCK, HAVE_OFD } = native.constants;
 
 /** A conflicting record lock, as fcntl(F_GETLK) reports it. */
 export interface RecordLockInfo {
+  /** `exclusive` for F_WRLCK, `shared` for F_RDLCK. */
   mode: LockMode;
+  /** First byte of the conflicting range. */
   start: number;
   /** 0 means "to the end of the file, however long it grows". */
   length: number;
@@ -33,8 +35,11 @@ export interface RecordLockOptions {
  * and on network file systems such as NFS or GlusterFS they share one space.)
  */
 export class RecordLock {
+  /** The descriptor the locks are taken on. */
   readonly fd: number;
+  /** Whether these are open-file-description locks (else classic POSIX ones). */
   readonly ofd: boolean;
+  /** The name used in error messages. */
   readonly name: string;
 
   constructor(fd: number, options: RecordLockOptions = {}) {

@@ -52,7 +52,9 @@ export function readTextSync(filePath: string): string {
  * after a read-modify-write in progress). Python: `SafeFileReader`.
  */
 export class SafeFileReader {
+  /** The file to read. */
   readonly filePath: string;
+  /** The lock file; `filePath + '.lock'` unless given. */
   readonly lockFile: string;
   readonly #lock: FileLock;
 
@@ -79,10 +81,12 @@ export class SafeFileReader {
     }
   }
 
+  /** Synchronous {@link SafeFileReader.read}; blocks for at most the lock timeout. */
   readSync(): string {
     return this.#lock.acquireSharedSync(() => readTextSync(this.filePath));
   }
 
+  /** Synchronous {@link SafeFileReader.readYaml}. */
   readYamlSync<T = unknown>(): T {
     const text = this.readSync();
     try {

@@ -27,6 +27,7 @@ export interface StorageBackend {
   readLog<T = unknown>(key: string): Promise<T[]>;
   /** Deletes the value at `key`; false when there was none. */
   delete(key: string): Promise<boolean>;
+  /** Whether a value is stored at `key`. */
   exists(key: string): Promise<boolean>;
   /** Keys under `prefix` (a directory key), sorted; lock and temp files are not listed. */
   list(prefix?: string): Promise<string[]>;
@@ -59,8 +60,11 @@ function isPathInside(parent: string, child: string): boolean {
  * point out) are refused with `EOUTSIDE` before anything is created.
  */
 export class FileSystemBackend implements StorageBackend {
+  /** The root directory, absolute. */
   readonly basePath: string;
+  /** Whether writes, updates, appends and deletes are fsync'd. */
   readonly durable: boolean;
+  /** Lock timeout of every operation, in ms. */
   readonly timeout: number;
 
   constructor(basePath: string, options: FileSystemBackendOptions = {}) {
@@ -197,6 +201,7 @@ export class FileSystemBackend implements StorageBackend {
     });
   }
 
+  /** Whether a value is stored at `key`. */
   async exists(key: string): Promise<boolean> {
     return fs.existsSync(this.resolve(key));
   }

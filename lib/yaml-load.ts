@@ -77,18 +77,22 @@ export class YamlFloat {
     Object.freeze(this);
   }
 
+  /** The number, for arithmetic and comparisons. */
   valueOf(): number {
     return this.value;
   }
 
+  /** The number as JavaScript prints it (`1`, not Python's `1.0`). */
   toString(): string {
     return String(this.value);
   }
 
+  /** The number, so JSON.stringify writes a plain number. */
   toJSON(): number {
     return this.value;
   }
 
+  /** The number, or its text where a string is wanted. */
   [Symbol.toPrimitive](hint: string): number | string {
     return hint === 'string' ? String(this.value) : this.value;
   }
@@ -213,6 +217,7 @@ export class YamlDateTime extends Date {
  * sequences; this class lets the dumper do the same.
  */
 export class YamlTuple extends Array<unknown> {
+  /** `map`, `filter` and friends return plain arrays, not tuples. */
   static override get [Symbol.species](): ArrayConstructor {
     return Array;
   }
