@@ -8,11 +8,13 @@
 namespace fl {
 
 Napi::Error ErrnoError(Napi::Env env, int err, const char* syscall) {
-  Napi::Error e = Napi::Error::New(
-      env, std::string(uv_err_name(-err)) + ": " + std::strerror(err) + ", " + syscall);
-  // uv_err_name() returns "Unknown system error" for errnos libuv has no name
-  // for (ESTALE on some versions); keep the number so callers can match on it.
-  e.Set("code", Napi::String::New(env, uv_err_name(-err)));
+  // uv_err_name_r, unlike uv_err_name, does not leak a string for errnos libuv
+  // has no name for (ESTALE on some versions): those get "Unknown system
+  // error N", and `errno` keeps the number so callers can match on it.
+  char name[64];
+  uv_err_name_r(-err, name, sizeof name);
+  Napi::Error e = Napi::Error::New(env, std::string(name) + ": " + std::strerror(err) + ", " + syscall);
+  e.Set("code", Napi::String::New(env, name));
   e.Set("errno", Napi::Number::New(env, -err));
   e.Set("syscall", Napi::String::New(env, syscall));
   return e;
