@@ -26,6 +26,12 @@ export interface PeerDef {
    * polling every `pollMs` (nothing to see in the kernel until it wins).
    */
   readonly wait: 'kernel' | { readonly pollMs: number };
+  /**
+   * Another child script than the default (node: fixtures/node-peer.ts,
+   * python: fixtures/plan_peer.py), named relative to bench/fixtures/; a
+   * .ts name runs its compiled .js. The C peer is always raw-flock.
+   */
+  readonly script?: string;
 }
 
 const peer = (id: string, label: string, lang: PeerDef['lang'], variant: string, wait: PeerDef['wait']): PeerDef =>
@@ -181,19 +187,24 @@ export class PeerProcess {
   }
 }
 
-/** Starts a peer on `lock` and `stamp`, resolved once it has loaded and said "ready". */
-export async function startPeer(def: PeerDef, files: { lock: string; stamp: string }, rawFlock: string): Promise<PeerProcess> {
+/**
+ * Starts a peer on `lock` and `stamp`, resolved once it has loaded and said
+ * "ready". `extra` arguments go after them, to Node and Python peers only.
+ */
+export async function startPeer(def: PeerDef, files: { lock: string; stamp: string; extra?: string[] },
+  rawFlock: string): Promise<PeerProcess> {
   let p: PeerProcess;
+  const extra = files.extra ?? [];
   switch (def.lang) {
     case 'c':
       p = new PeerProcess(def, rawFlock, [files.lock, files.stamp, def.variant]);
       break;
     case 'node':
       p = new PeerProcess(def, process.execPath,
-        [path.join(__dirname, 'fixtures', 'node-peer.js'), def.variant, files.lock, files.stamp]);
+        [path.join(__dirname, 'fixtures', (def.script ?? 'node-peer.ts').replace(/\.ts$/, '.js')), def.variant, files.lock, files.stamp, ...extra]);
       break;
     case 'python':
-      p = new PeerProcess(def, PYTHON, [path.join(ROOT, 'bench', 'fixtures', 'plan_peer.py'), files.lock, files.stamp]);
+      p = new PeerProcess(def, PYTHON, [path.join(ROOT, 'bench', 'fixtures', def.script ?? 'plan_peer.py'), files.lock, files.stamp, ...extra]);
       break;
   }
   try {
@@ -207,7 +218,7 @@ export async function startPeer(def: PeerDef, files: { lock: string; stamp: stri
 }
 
 /** Starts `n` peers; if one fails to start, the others are closed again. */
-export async function startPeers(def: PeerDef, files: Array<{ lock: string; stamp: string }>, rawFlock: string): Promise<PeerProcess[]> {
+export async function startPeers(def: PeerDef, files: Array<{ lock: string; stamp: string; extra?: string[] }>, rawFlock: string): Promise<PeerProcess[]> {
   const started = await Promise.allSettled(files.map((f) => startPeer(def, f, rawFlock)));
   const ok = started.flatMap((s) => (s.status === 'fulfilled' ? [s.value] : []));
   const failed = started.find((s): s is PromiseRejectedResult => s.status === 'rejected');

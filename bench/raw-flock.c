@@ -10,7 +10,14 @@
 //   acquire [TIMEOUT_MS]         -> trying, then: acquired NS_SINCE_STAMP | timeout NS_WAITED
 //   release                      -> released
 //   counter FILE START_NS END_NS -> ok INCREMENTS
+//   rmw FILE START_NS END_NS DURABLE -> ok UPDATES UPDATES_DONE_BY_END LAST_END_NS
 //   quit
+//
+// "rmw" is the floor of the read-modify-write benchmark (bench/rmw.ts): under
+// the lock it reads FILE, adds one to the number after "counter: " at the
+// start of a line (no YAML parser: the rest of the text is copied as is),
+// writes the result to FILE.tmp.PID and renames it over FILE. DURABLE 1 adds
+// fsync of the temp file before the rename and of the directory after it.
 //
 // "reopen" opens the lock file on every acquire (what a library without an
 // fd cache does); "keep" opens it once. Failures answer "error MESSAGE".
@@ -167,6 +174,64 @@ static void cmd_counter(const char *file, int64_t start, int64_t end) {
   reply("ok %ld", n);
 }
 
+static int write_all(int fd, const char *p, size_t len) {
+  while (len > 0) {
+    ssize_t w = write(fd, p, len);
+    if (w < 0) { if (errno == EINTR) continue; return -1; }
+    p += w;
+    len -= (size_t)w;
+  }
+  return 0;
+}
+
+static void cmd_rmw(const char *file, int64_t start, int64_t end, int durable) {
+  char tmp[4096 + 32], dir[4096];
+  snprintf(tmp, sizeof tmp, "%s.tmp.%d", file, (int)getpid());
+  const char *slash = strrchr(file, '/');
+  if (slash == NULL) snprintf(dir, sizeof dir, ".");
+  else snprintf(dir, sizeof dir, "%.*s", (int)(slash == file ? 1 : slash - file), file);
+  struct timespec ts = {start / 1000000000, start % 1000000000};
+  clock_nanosleep(CLOCK_MONOTONIC, TIMER_ABSTIME, &ts, NULL);
+  long n = 0, in_window = 0;
+  static char in[8192], out[8192 + 32];
+  while (now_ns() < end) {
+    if (lock_once() != 0) { reply("error flock: %s", strerror(errno)); return; }
+    int c = open(file, O_RDONLY | O_CLOEXEC);
+    if (c < 0) { reply("error open %s: %s", file, strerror(errno)); return; }
+    size_t len = 0;
+    ssize_t r;
+    while (len < sizeof in - 1 && (r = read(c, in + len, sizeof in - 1 - len)) != 0) {
+      if (r < 0) { if (errno == EINTR) continue; reply("error read: %s", strerror(errno)); return; }
+      len += (size_t)r;
+    }
+    close(c);
+    in[len] = '\0';
+    char *p = in;
+    while ((p = strstr(p, "counter: ")) != NULL && p != in && p[-1] != '\n') p++;
+    if (p == NULL) { reply("error no 'counter: ' line in %s", file); return; }
+    char *num = p + strlen("counter: "), *rest;
+    long v = strtol(num, &rest, 10);
+    int olen = snprintf(out, sizeof out, "%.*s%ld%s", (int)(num - in), in, v + 1, rest);
+    int t = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0666);
+    if (t < 0) { reply("error open %s: %s", tmp, strerror(errno)); return; }
+    if (write_all(t, out, (size_t)olen) != 0 || (durable && fsync(t) != 0)) {
+      reply("error write %s: %s", tmp, strerror(errno));
+      return;
+    }
+    close(t);
+    if (rename(tmp, file) != 0) { reply("error rename: %s", strerror(errno)); return; }
+    if (durable) {
+      int d = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+      if (d < 0 || fsync(d) != 0) { reply("error fsync %s: %s", dir, strerror(errno)); return; }
+      close(d);
+    }
+    unlock_once();
+    n++;
+    if (now_ns() <= end) in_window++;
+  }
+  reply("ok %ld %ld %" PRId64, n, in_window, now_ns());
+}
+
 int main(int argc, char **argv) {
   if (argc != 4) {
     fprintf(stderr, "usage: raw-flock LOCKFILE STAMPFILE reopen|keep (commands on stdin; see source)\n");
@@ -187,6 +252,7 @@ int main(int argc, char **argv) {
     else if (!strcmp(cmd, "acquire")) { sscanf(line, "%*s %ld", &a); cmd_acquire(a); }
     else if (!strcmp(cmd, "release")) cmd_release();
     else if (!strcmp(cmd, "counter") && sscanf(line, "%*s %3999s %" SCNd64 " %" SCNd64, file, &s, &e) == 3) cmd_counter(file, s, e);
+    else if (!strcmp(cmd, "rmw") && sscanf(line, "%*s %3999s %" SCNd64 " %" SCNd64 " %ld", file, &s, &e, &a) == 4) cmd_rmw(file, s, e, a == 1);
     else if (!strcmp(cmd, "quit")) break;
     else reply("error unknown command: %s", cmd);
   }

@@ -100,9 +100,10 @@ export function buildReport(all: ScenarioRuns[], quick: boolean): Report {
       });
     }
     lines.push('', `${scenario.title}`, `   ${scenario.shape(quick)}`);
+    for (const note of scenario.notes ?? []) lines.push(`   note: ${note}`);
     lines.push(...layout([header, ...rows], new Set([0, 1, 5, 6])).map((l) => '   ' + l));
     jsonScenarios.push({
-      id: scenario.id, title: scenario.title, shape: scenario.shape(quick), baseline: scenario.baseline,
+      id: scenario.id, title: scenario.title, shape: scenario.shape(quick), notes: scenario.notes, baseline: scenario.baseline,
       metrics: scenario.metrics.map((m) => ({ key: m.key, label: m.label, better: m.better })),
       peers: jsonPeers,
       targets: outcomes.filter((o) => o.scenario === scenario.id),

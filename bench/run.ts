@@ -14,12 +14,13 @@ import { counter } from './counter';
 import { handoff } from './handoff';
 import { abnormalExits, killAllPeers, PYTHON, pythonAvailable } from './peers';
 import { buildReport, type PeerRuns, type ScenarioRuns } from './report';
+import { rmw } from './rmw';
 import { timeout } from './timeout';
 import { uncontendedAsync, uncontendedSync } from './uncontended';
 import { BENCH_TMP, ROOT, type RunContext, type Scenario } from './util';
 
 /** In table order. A new scenario is one more module and one more entry here. */
-const SCENARIOS: readonly Scenario[] = [uncontendedSync, uncontendedAsync, handoff, counter, timeout];
+const SCENARIOS: readonly Scenario[] = [uncontendedSync, uncontendedAsync, handoff, counter, timeout, rmw];
 
 const USAGE = `usage: npm run bench -- [--quick] [--runs N] [--only NAME[,NAME…]]
   --quick        one run, shorter cells (about a minute)
@@ -164,8 +165,8 @@ async function main(): Promise<void> {
   }
   console.log(`\nResults: ${path.relative(process.cwd(), jsonPath)}`);
   console.log(`Took ${Math.floor(tookS / 60)} min ${Math.round(tookS % 60)} s`);
-  // Lost updates are a correctness bug, not a slow figure: fail the command.
-  if (problems.some((p) => p.startsWith('LOST UPDATES'))) process.exitCode = 1;
+  // Lost updates (or a file left unreadable) are a correctness bug, not a slow figure: fail the command.
+  if (problems.some((p) => p.startsWith('LOST UPDATES') || p.startsWith('CORRUPT FILE'))) process.exitCode = 1;
 }
 
 main().catch((err) => {

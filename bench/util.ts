@@ -76,6 +76,8 @@ export interface Scenario {
   readonly title: string;
   /** How the measurement was shaped, one line, printed under the title. */
   readonly shape: (quick: boolean) => string;
+  /** Footnotes printed under the shape line (what a peer does differently, say). */
+  readonly notes?: readonly string[];
   readonly metrics: readonly Metric[];
   readonly peers: readonly PeerDef[];
   /** Peer id the ratios are taken against (raw C). */

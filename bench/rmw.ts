@@ -1,0 +1,195 @@
+/**
+ * Scenario 6: read-modify-write of a YAML mapping (a counter plus a short
+ * list) by four processes on one file, for the same fixed stretch of time:
+ * lock → read → parse → counter + 1, own name onto the list → serialize →
+ * temp file → rename → unlock. Durable and non-durable side by side, with
+ * the libraries a Node user would otherwise reach for and with the Python
+ * plan's own ReadModifyWrite.
+ *
+ * Throughput is the updates all four processes finished inside the window;
+ * fairness is each process's share of them. The final
+ * file must parse, its counter must equal the updates the processes made,
+ * and its list must hold the last five names: anything else is a lost
+ * update or a torn file, reported loudly, and fails the command.
+ */
+import * as fs from 'node:fs';
+import * as path from 'node:path';
+import { parseYaml } from '../lib/yaml';
+import { closeAll, startPeers, type PeerDef } from './peers';
+import {
+  fmtCount, fmtPercent, fmtRatio, monoNs,
+  type RunContext, type Scenario, type Target,
+} from './util';
+
+const PROCESSES = 4;
+const KEEP = 5;
+const durationMs = (quick: boolean): number => (quick ? 400 : 1000);
+/** As in the counter scenario: a share under half the fair one. */
+const STARVED_BELOW = 0.5 / PROCESSES;
+
+/** The document every run starts from, in yaml.dump(default_flow_style=False)'s bytes. */
+const INITIAL = 'counter: 0\nname: rmw-bench\nrecent:\n- seed\n';
+
+interface RmwPeer extends PeerDef {
+  /** Whether the run asks for fsync (only where the peer has such a mode). */
+  readonly durable: boolean;
+  /** Whether the peer parses the YAML and keeps the list (raw C only bumps the number). */
+  readonly yaml: boolean;
+}
+
+const rmwPeer = (id: string, label: string, lang: PeerDef['lang'], variant: string, wait: PeerDef['wait'],
+  durable: boolean, script?: string): RmwPeer =>
+  ({ id, label, lang, variant, wait, durable, yaml: lang !== 'c', script });
+
+const NODE = 'rmw-node-peer.ts';
+export const RMW_RAW_C = rmwPeer('rmw-raw-c', 'raw C, no fsync (no YAML)', 'c', 'reopen', 'kernel', false);
+export const RMW_RAW_C_DURABLE = rmwPeer('rmw-raw-c-durable', 'raw C, fsync + dir fsync (no YAML)', 'c', 'reopen', 'kernel', true);
+export const RMW_OURS_ASYNC_DURABLE = rmwPeer('rmw-ours-async-durable', 'ours, await execute, durable', 'node', 'ours-async', 'kernel', true, NODE);
+export const RMW_OURS_SYNC_DURABLE = rmwPeer('rmw-ours-sync-durable', 'ours, executeSync, durable', 'node', 'ours-sync', 'kernel', true, NODE);
+export const RMW_PL_WFA = rmwPeer('rmw-proper-lockfile', 'proper-lockfile + write-file-atomic (fsync)', 'node', 'proper-lockfile', { pollMs: 1 }, true, NODE);
+export const RMW_OURS_ASYNC = rmwPeer('rmw-ours-async', 'ours, await execute, durable: false', 'node', 'ours-async', 'kernel', false, NODE);
+export const RMW_OURS_SYNC = rmwPeer('rmw-ours-sync', 'ours, executeSync, durable: false', 'node', 'ours-sync', 'kernel', false, NODE);
+export const RMW_FSEXT = rmwPeer('rmw-fsext', 'fs-ext flock + temp + rename, no fsync', 'node', 'fsext', 'kernel', false, NODE);
+export const RMW_PLAN = rmwPeer('rmw-python-plan', 'Python plan (100 ms poll), no fsync', 'python', 'plan', { pollMs: 100 }, false, 'rmw_plan.py');
+
+function readBack(file: string): { counter: unknown; recent: unknown } {
+  const doc = parseYaml(fs.readFileSync(file, 'utf8')) as { counter?: unknown; recent?: unknown } | null;
+  if (doc === null || typeof doc !== 'object') throw new Error(`not a mapping: ${JSON.stringify(doc)}`);
+  return { counter: doc.counter, recent: doc.recent };
+}
+
+async function measure(def: PeerDef, ctx: RunContext): Promise<Record<string, number>> {
+  const peer = def as RmwPeer;
+  const file = path.join(ctx.dir, 'data.yaml');
+  fs.writeFileSync(file, INITIAL);
+  // No lock file is made here: proper-lockfile's lock is a directory at the
+  // same path, F.lock, and the flock peers create the file themselves.
+  const files = Array.from({ length: PROCESSES }, (_, i) => ({
+    lock: `${file}.lock`,
+    stamp: path.join(ctx.dir, `stamp-${i}`),
+    extra: [path.join(ctx.dir, `warm-${i}.yaml`)],
+  }));
+  const procs = await startPeers(peer, files, ctx.rawFlock);
+  const ms = durationMs(ctx.quick);
+  let counts: number[];
+  let inWindow: number[];
+  let lastEnd: bigint;
+  // A common start on the shared monotonic clock, far enough ahead that
+  // every child has read its command and is sleeping when it comes.
+  const start = monoNs() + 50_000_000n;
+  try {
+    const end = start + BigInt(ms) * 1_000_000n;
+    const replies = await Promise.all(procs.map((p) =>
+      p.request(`rmw ${file} ${start} ${end} ${peer.durable ? 1 : 0}`, ms + 60_000)));
+    counts = replies.map((r) => Number(r[1]));
+    inWindow = replies.map((r) => Number(r[2]));
+    lastEnd = replies.map((r) => BigInt(r[3])).reduce((a, b) => (a > b ? a : b));
+  } finally {
+    await closeAll(procs);
+  }
+  // Every update counts for the check; the rate counts those finished by the
+  // end of the window. (Counting the tail would charge a 100 ms poller for
+  // sleeping through it while the others have stopped.)
+  const total = counts.reduce((a, b) => a + b, 0);
+  const done = inWindow.reduce((a, b) => a + b, 0);
+  const opsPerSec = done / (ms / 1000);
+  const tailMs = Number(lastEnd - start) / 1e6 - ms;
+
+  const where = `in the read-modify-write benchmark, ${peer.label}, run ${ctx.run}`;
+  let back: { counter: unknown; recent: unknown };
+  try {
+    back = readBack(file);
+  } catch (err) {
+    ctx.problem(`CORRUPT FILE ${where}: ${file} does not parse as the expected mapping after `
+      + `${total} updates: ${(err as Error).message}`);
+    return { opsPerSec, minShare: NaN, maxShare: NaN, lost: NaN, total, tailMs };
+  }
+  const final = Number(back.counter);
+  if (!Number.isInteger(back.counter) || final !== total) {
+    ctx.problem(`LOST UPDATES ${where}: the processes made ${total} updates (${counts.join(' + ')}) `
+      + `but the counter reads ${String(back.counter)}`);
+  }
+  const recent = back.recent;
+  const want = Math.min(1 + total, KEEP);
+  if (peer.yaml && !(Array.isArray(recent) && recent.length === want && recent.every((x) => typeof x === 'string'))) {
+    ctx.problem(`CORRUPT FILE ${where}: after ${total} updates the list should hold ${want} names, `
+      + `it holds ${JSON.stringify(recent)}`);
+  }
+  const shares = inWindow.map((c) => c / done);
+  return {
+    opsPerSec,
+    minShare: Math.min(...shares),
+    maxShare: Math.max(...shares),
+    lost: Number.isInteger(back.counter) ? total - final : NaN,
+    total,
+    tailMs,
+  };
+}
+
+/** `peer`'s ops/s ≥ `factor` × `other`'s, medians of this run. */
+function ratioTarget(peer: RmwPeer, factor: number, other: RmwPeer, name: string): Target {
+  return {
+    peer: peer.id, metric: 'opsPerSec', text: `≥ ${factor}× ${name}`,
+    check(r) {
+      const ours = r.median(peer.id, 'opsPerSec');
+      const theirs = r.median(other.id, 'opsPerSec');
+      if (ours === undefined || theirs === undefined) return null;
+      return { met: ours >= factor * theirs, measured: `${fmtRatio(ours / theirs)} ${name}` };
+    },
+  };
+}
+
+function fairTarget(peer: RmwPeer): Target {
+  return {
+    peer: peer.id, metric: 'minShare', text: 'no process starved, nothing lost',
+    check(r) {
+      const min = r.median(peer.id, 'minShare');
+      // Any run with a lost update counts, not the median run.
+      const lost = r.values(peer.id, 'lost').find((v) => v !== 0) ?? 0;
+      if (min === undefined) return null;
+      return {
+        met: min >= STARVED_BELOW && lost === 0,
+        measured: `min ${fmtPercent(min)} (starved < ${fmtPercent(STARVED_BELOW)})${lost ? `, ${lost} LOST` : ''}`,
+      };
+    },
+  };
+}
+
+const OURS_DURABLE = [RMW_OURS_ASYNC_DURABLE, RMW_OURS_SYNC_DURABLE];
+const OURS_FAST = [RMW_OURS_ASYNC, RMW_OURS_SYNC];
+
+export const rmw: Scenario = {
+  id: 'rmw',
+  title: `6. ${PROCESSES} processes × read-modify-write of one YAML file (counter + short list)`,
+  shape: (quick) =>
+    `each process loops lock → read → parse → counter + 1, append own name (keep ${KEEP}) → dump → temp → rename → unlock `
+    + `for ${durationMs(quick)} ms from a common start; ops/s = updates finished in the window, all processes; `
+    + `shares are per process (fair = ${fmtPercent(1 / PROCESSES)}); the final counter is checked against every update made`,
+  notes: [
+    '"× raw C" is against the no-fsync raw C row, durable rows included.',
+    'raw C does not parse YAML: it finds "counter: N", writes the text back with N + 1 through FILE.tmp.PID + rename; '
+      + 'the durable row adds fsync of the temp file and of the directory. It is the floor of the file system, not a YAML peer.',
+    'ours: new ReadModifyWrite(file, undefined, { durable }).execute(fn) / .executeSync(fn), PyYAML-exact YAML (lib/yaml.ts); '
+      + 'durable = fsync temp file, rename, fsync directory.',
+    'proper-lockfile (mkdir lock, 1 ms retry) + js-yaml + write-file-atomic with its default fsync of the temp file '
+      + '(write-file-atomic never fsyncs the directory, so its rename is not durable).',
+    'fs-ext: async flock on FILE.lock, js-yaml, fs.promises writeFile to FILE.tmp.PID + rename, no fsync.',
+    'Python plan: seed/PLAN.md\'s ReadModifyWrite and FileLock as written, /usr/bin/python3, yaml.safe_load / '
+      + 'yaml.dump(default_flow_style=False), temp + os.replace, no fsync, 100 ms polling lock.',
+  ],
+  metrics: [
+    { key: 'opsPerSec', label: 'ops/s', better: 'higher', format: fmtCount },
+    { key: 'minShare', label: 'min share', better: 'higher', ratio: false, format: fmtPercent },
+    { key: 'maxShare', label: 'max share', better: 'lower', ratio: false, format: fmtPercent },
+  ],
+  peers: [
+    RMW_RAW_C_DURABLE, ...OURS_DURABLE, RMW_PL_WFA,
+    RMW_RAW_C, ...OURS_FAST, RMW_FSEXT, RMW_PLAN,
+  ],
+  baseline: RMW_RAW_C.id,
+  targets: [
+    ...OURS_DURABLE.flatMap((p) => [ratioTarget(p, 3, RMW_PL_WFA, 'proper-lockfile + wfa'), fairTarget(p)]),
+    ...OURS_FAST.flatMap((p) => [ratioTarget(p, 2, RMW_PLAN, 'Python plan'), fairTarget(p)]),
+  ],
+  measure,
+};
