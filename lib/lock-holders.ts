@@ -64,12 +64,3 @@ export function lockHolders(file: string): LockHolder[] {
   }
   return out;
 }
-
-/** "held by pid 123 (node, exclusive)" for error messages. @internal */
-export function describeHolders(holders: readonly LockHolder[]): string {
-  const active = holders.filter((h) => !h.waiting);
-  if (active.length === 0) return 'the holder is not visible to this OS (no /proc/locks entry)';
-  return 'held by ' + active.map((h) =>
-    `${h.pid === process.pid ? 'this process' : 'pid ' + h.pid}` +
-    ` (${[h.command, h.mode, h.kind === 'flock' ? undefined : h.kind].filter(Boolean).join(', ')})`).join(', ');
-}

@@ -635,19 +635,3 @@ function grantAdopted(entry: Entry, fd: number, mode: LockMode, started: number)
 export function lockPath(file: string): string {
   return path.resolve(file);
 }
-
-/** Device and inode of an entry, for canonical ordering of several locks. @internal */
-export function entryKey(grant: Grant): string {
-  return grant.entry.key;
-}
-
-/** Counts for diagnostics and leak tests. @internal */
-export function registryStats(): { entries: number; waiters: number; descriptors: number; idle: number } {
-  let waiters = 0;
-  let descriptors = 0;
-  for (const e of byInode.values()) {
-    if (e.waiter !== null) waiters++;
-    if (e.fd !== -1) descriptors++;
-  }
-  return { entries: byInode.size, waiters, descriptors, idle: idle.size };
-}
