@@ -3,7 +3,7 @@ import { promisify } from 'node:util';
 import * as path from 'node:path';
 import { randomBytes } from 'node:crypto';
 import { FileLock } from './file-lock';
-import { FileLockingError, isErrno } from './errors';
+import { FileLockingError, codeOf, isErrno, retryStale } from './errors';
 import { checkPath } from './paths';
 
 /** Options of {@link AtomicFileWriter}. */
@@ -162,13 +162,14 @@ const isRoot = typeof process.getuid === 'function' && process.getuid() === 0;
  */
 function writeError(filePath: string, err: unknown, renamed = false): FileLockingError {
   if (err instanceof FileLockingError) return err;
-  const code = isErrno(err) ? err.code as string : 'EUNKNOWN';
+  const code = codeOf(err);
   let hint = '';
   if (code === 'ENOSPC' || code === 'EDQUOT') hint = ' Free some space and retry.';
   else if (code === 'EACCES' || code === 'EPERM') hint = ' The directory must be writable to replace a file atomically.';
   else if (code === 'EROFS') hint = ' The file system is mounted read-only.';
   else if (code === 'EISDIR') hint = ' The target is a directory; pass a file path.';
   else if (code === 'ENOENT') hint = ' The directory does not exist; create it first.';
+  else if (code === 'ESTALE') hint = ' Stale file handle twice in a row: another client of this network file system removed or replaced the directory or file; retry.';
   else if (code === 'EIO') hint = ' The device reported an I/O error; do not trust the disk until checked.';
   const reason = err instanceof Error ? err.message : String(err);
   if (renamed) {
@@ -209,7 +210,9 @@ function closeTemp(t: Temp): void {
 }
 
 function commitTemp(t: Temp): void {
-  fs.renameSync(t.path, t.target);
+  // ESTALE on a network file system: the rename did not happen (a cached
+  // handle was stale); one retry looks the names up afresh.
+  retryStale(() => fs.renameSync(t.path, t.target));
   t.path = '';
 }
 

@@ -1,3 +1,4 @@
+import { constants } from 'node:os';
 import type { LockHolder } from './lock-holders';
 
 /** How a lock is held: many readers, or one writer. */
@@ -73,6 +74,49 @@ export class FileLockingError extends Error {
     super(message, cause === undefined ? undefined : { cause });
     this.code = code;
     this.path = filePath;
+  }
+}
+
+const ESTALE_ERRNO = -(constants.errno.ESTALE ?? 116);
+
+/**
+ * ESTALE ("stale file handle"): a network file system (Gluster, NFS) says the
+ * file an fd or cached handle refers to was replaced or removed by another
+ * client. Node 20's libuv has no name for it: `code` is
+ * `'Unknown system error -116'`, so match on `errno`. @internal
+ */
+export function isStale(err: unknown): boolean {
+  return err instanceof Error && ((err as NodeJS.ErrnoException).errno === ESTALE_ERRNO || (err as NodeJS.ErrnoException).code === 'ESTALE');
+}
+
+/** The error's system code, with ESTALE named (Node 20 cannot). @internal */
+export function codeOf(err: unknown): string {
+  if (isStale(err)) return 'ESTALE';
+  return isErrno(err) ? err.code as string : 'EUNKNOWN';
+}
+
+/**
+ * Runs `fn`, and once more if it fails with ESTALE: a path lookup after
+ * another client's rename gets a fresh handle. A second ESTALE propagates.
+ * Only for steps that are safe to repeat (a whole read; a rename that did
+ * not happen). @internal
+ */
+export function retryStale<T>(fn: () => T): T {
+  try {
+    return fn();
+  } catch (err) {
+    if (!isStale(err)) throw err;
+    return fn();
+  }
+}
+
+/** Async {@link retryStale}. @internal */
+export async function retryStaleAsync<T>(fn: () => Promise<T>): Promise<T> {
+  try {
+    return await fn();
+  } catch (err) {
+    if (!isStale(err)) throw err;
+    return fn();
   }
 }
 

@@ -13,6 +13,7 @@ export { RecordLock, type RecordLockInfo, type RecordLockOptions } from './recor
 export { AtomicFileWriter, AtomicOutput, type AtomicWriteOptions, type AtomicWriteCallback } from './atomic-write';
 export { SafeFileReader, type SafeReadOptions } from './safe-reader';
 export { ReadModifyWrite, type ReadModifyWriteOptions, type Deserializer, type Serializer, type Written } from './read-modify-write';
+export { checkLockCoherence, type LockCoherenceOptions, type LockCoherenceReport, type LockCoherenceCheck } from './lock-coherence';
 export { FileSystemBackend, type StorageBackend, type FileSystemBackendOptions } from './storage-backend';
 export {
   parseYaml, dumpYaml, PYYAML_SCHEMA, YamlDate, YamlDateTime, YamlFloat, YamlTuple, YamlError, YamlParseError, YamlDumpError,

@@ -1,6 +1,6 @@
 import * as fs from 'node:fs';
 import { FileLock } from './file-lock';
-import { FileLockingError, isErrno } from './errors';
+import { FileLockingError, isErrno, retryStale } from './errors';
 import { checkPath } from './paths';
 import { replaceFile, replaceFileSync } from './atomic-write';
 import { parseError, readError } from './safe-reader';
@@ -105,7 +105,8 @@ export class ReadModifyWrite<T = unknown> {
 
   #readOrInitialSync(): string | null {
     try {
-      return fs.readFileSync(this.filePath).toString('utf8');
+      // Bytes, decoded here (never the utf8 fast path); ESTALE retried once.
+      return retryStale(() => fs.readFileSync(this.filePath)).toString('utf8');
     } catch (err) {
       return this.#missing(err);
     }

@@ -1,7 +1,7 @@
 import * as fs from 'node:fs';
 import * as fsp from 'node:fs/promises';
 import { FileLock } from './file-lock';
-import { FileLockingError, isErrno } from './errors';
+import { FileLockingError, codeOf, retryStale, retryStaleAsync } from './errors';
 import { checkPath } from './paths';
 import { parseYaml } from './yaml';
 
@@ -14,8 +14,9 @@ export interface SafeReadOptions {
 /** @internal */
 export function readError(filePath: string, err: unknown): FileLockingError {
   if (err instanceof FileLockingError) return err;
-  const code = isErrno(err) ? err.code as string : 'EUNKNOWN';
-  const hint = code === 'ENOENT' ? ' The file does not exist.' : code === 'EISDIR' ? ' The path is a directory.' : '';
+  const code = codeOf(err);
+  const hint = code === 'ENOENT' ? ' The file does not exist.' : code === 'EISDIR' ? ' The path is a directory.'
+    : code === 'ESTALE' ? ' Stale file handle twice in a row: another client of this network file system keeps replacing or removing it; retry later.' : '';
   return new FileLockingError(code, `Could not read ${filePath}: ${err instanceof Error ? err.message : String(err)}.${hint}`, filePath, err);
 }
 
@@ -27,11 +28,12 @@ export function parseError(filePath: string, err: unknown): FileLockingError {
 
 // Read bytes and decode them ourselves: Node 20's readFileSync(path, 'utf8')
 // fast path aborts the whole process when close() fails (ESTALE on network
-// file systems); the Buffer path reports a catchable error.
+// file systems); the Buffer path reports a catchable error. ESTALE (another
+// client replaced the file) is retried once with a fresh lookup.
 /** @internal */
 export async function readText(filePath: string): Promise<string> {
   try {
-    return (await fsp.readFile(filePath)).toString('utf8');
+    return (await retryStaleAsync(() => fsp.readFile(filePath))).toString('utf8');
   } catch (err) {
     throw readError(filePath, err);
   }
@@ -40,7 +42,7 @@ export async function readText(filePath: string): Promise<string> {
 /** @internal */
 export function readTextSync(filePath: string): string {
   try {
-    return fs.readFileSync(filePath).toString('utf8');
+    return retryStale(() => fs.readFileSync(filePath)).toString('utf8');
   } catch (err) {
     throw readError(filePath, err);
   }

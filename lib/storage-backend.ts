@@ -2,7 +2,7 @@ import * as fs from 'node:fs';
 import * as fsp from 'node:fs/promises';
 import * as path from 'node:path';
 import { FileLock } from './file-lock';
-import { FileLockingError, isErrno } from './errors';
+import { FileLockingError, codeOf, isErrno } from './errors';
 import { checkPath } from './paths';
 import { AtomicFileWriter } from './atomic-write';
 import { ReadModifyWrite } from './read-modify-write';
@@ -159,7 +159,7 @@ export class FileSystemBackend implements StorageBackend {
         }
         if (this.durable) await handle.sync();
       } catch (err) {
-        throw new FileLockingError(isErrno(err) ? err.code as string : 'EUNKNOWN',
+        throw new FileLockingError(codeOf(err),
           `Could not append to ${file}: ${(err as Error).message}. Earlier records are intact.`, file, err);
       } finally {
         await handle?.close();
@@ -191,7 +191,7 @@ export class FileSystemBackend implements StorageBackend {
         await fsp.unlink(file);
       } catch (err) {
         if (isErrno(err, 'ENOENT')) return false;
-        throw new FileLockingError(isErrno(err) ? err.code as string : 'EUNKNOWN', `Could not delete ${file}: ${(err as Error).message}.`, file, err);
+        throw new FileLockingError(codeOf(err), `Could not delete ${file}: ${(err as Error).message}.`, file, err);
       }
       if (this.durable) {
         const dir = await fsp.open(path.dirname(file), fs.constants.O_RDONLY);
