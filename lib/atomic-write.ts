@@ -2,9 +2,10 @@ import * as fs from 'node:fs';
 import { promisify } from 'node:util';
 import * as path from 'node:path';
 import { randomBytes } from 'node:crypto';
-import { FileLock } from './file-lock';
+import { FileLock, type LockHandle } from './file-lock';
 import { FileLockingError, codeOf, isErrno, retryStale } from './errors';
 import { checkPath } from './paths';
+import { checkFence, fenceGranted, type FencedHandle } from './fencing';
 
 /** Options of {@link AtomicFileWriter}. */
 export interface AtomicWriteOptions {
@@ -14,6 +15,38 @@ export interface AtomicWriteOptions {
   mode?: number;
   /** Lock timeout in ms. Default 30 000. */
   timeout?: number;
+  /**
+   * Fencing, for locks that a network file system can take away (see
+   * {@link acquireFenced}): every write takes the lock with a new fencing
+   * token and, right before its rename, checks that the token is still the
+   * current one; if another holder has taken the lock since, the write is
+   * refused with `FileLockingError` code `'EFENCED'`, the file is left as it
+   * was and the temp file is removed. Every writer of the file must be
+   * fenced for the token to mean anything. Default false.
+   */
+  fenced?: boolean;
+  /** With `fenced`: the write is refused (`EFENCED`) once this many ms have passed since the lock was granted. See {@link FencedOptions.maxHoldMs}. */
+  maxHoldMs?: number;
+}
+
+/**
+ * Per-call options of {@link AtomicFileWriter.write}. `fence`: the caller
+ * already holds the lock through {@link acquireFenced}; no lock is taken, and
+ * the write is refused (`EFENCED`) unless `checkFence(fence)` passes right
+ * before the rename.
+ */
+export interface AtomicWriteCallOptions {
+  /** Gives up waiting for the lock (`LockError` code `ABORT_ERR`). Unused with `fence`. */
+  signal?: AbortSignal;
+  /** A fenced lock the caller already holds on this file's lock file: no lock is taken; the token is checked before the rename. */
+  fence?: FencedHandle;
+}
+
+/** Checks that a caller's fence handle belongs to this lock file. @internal */
+export function checkFenceHandle(fence: FencedHandle, lockFile: string, where: string): void {
+  if (path.resolve(fence.lockFile) !== path.resolve(lockFile)) {
+    throw new TypeError(`${where}: the fence handle is for ${fence.lockFile}, not for this file's lock ${lockFile}`);
+  }
 }
 
 /**
@@ -240,6 +273,14 @@ function fsyncDirSync(target: string): void {
   }
 }
 
+/** @internal */
+export interface ReplaceOptions {
+  durable: boolean;
+  mode?: number;
+  /** Runs right before the rename; throwing abandons the write (the fencing check). */
+  beforeRename?: () => void;
+}
+
 /**
  * Replaces `target` with `data` (or what a callback writes): temp file in the
  * same directory → write → fchmod/fchown to the old file's → fsync → rename →
@@ -252,7 +293,7 @@ function fsyncDirSync(target: string): void {
  * @internal
  */
 export async function replaceFile(filePath: string, data: string | Uint8Array | AtomicWriteCallback,
-  opts: { durable: boolean; mode?: number }): Promise<void> {
+  opts: ReplaceOptions): Promise<void> {
   let t: Temp | null = null;
   let renamed = false;
   try {
@@ -269,6 +310,8 @@ export async function replaceFile(filePath: string, data: string | Uint8Array | 
     keepAttributes(t);
     if (opts.durable) await fsyncAsync(t.fd);
     closeTemp(t);
+    // Last step before the rename: a refusal (EFENCED) leaves the file as it was.
+    opts.beforeRename?.();
     commitTemp(t);
     renamed = true;
     // The rename is only durable once the directory entry is on disk.
@@ -281,7 +324,7 @@ export async function replaceFile(filePath: string, data: string | Uint8Array | 
 }
 
 /** Synchronous {@link replaceFile}. @internal */
-export function replaceFileSync(filePath: string, data: string | Uint8Array, opts: { durable: boolean; mode?: number }): void {
+export function replaceFileSync(filePath: string, data: string | Uint8Array, opts: ReplaceOptions): void {
   let t: Temp | null = null;
   let renamed = false;
   try {
@@ -290,6 +333,8 @@ export function replaceFileSync(filePath: string, data: string | Uint8Array, opt
     keepAttributes(t);
     if (opts.durable) fs.fsyncSync(t.fd);
     closeTemp(t);
+    // Last step before the rename: a refusal (EFENCED) leaves the file as it was.
+    opts.beforeRename?.();
     commitTemp(t);
     renamed = true;
     if (opts.durable) fsyncDirSync(t.target);
@@ -317,6 +362,9 @@ export class AtomicFileWriter {
   readonly durable: boolean;
   /** Mode of a newly created file, if given. */
   readonly mode: number | undefined;
+  /** Whether writes are fenced (see {@link AtomicWriteOptions.fenced}). */
+  readonly fenced: boolean;
+  readonly #maxHoldMs: number | undefined;
   readonly #lock: FileLock;
 
   constructor(filePath: string, lockFile?: string, options: AtomicWriteOptions = {}) {
@@ -326,6 +374,8 @@ export class AtomicFileWriter {
     checkPath(this.lockFile, 'AtomicFileWriter lockFile');
     this.durable = options.durable ?? true;
     this.mode = options.mode;
+    this.fenced = options.fenced ?? false;
+    this.#maxHoldMs = options.maxHoldMs;
     this.#lock = new FileLock(this.lockFile, { timeout: options.timeout ?? 30_000 });
   }
 
@@ -334,15 +384,31 @@ export class AtomicFileWriter {
    * atomically replaces the file. If `fill` throws, the file is untouched and
    * the error propagates unchanged.
    */
-  async write(data: string | Uint8Array | AtomicWriteCallback, opts?: { signal?: AbortSignal }): Promise<void> {
+  async write(data: string | Uint8Array | AtomicWriteCallback, opts?: AtomicWriteCallOptions): Promise<void> {
     checkData(data, true);
-    await this.#lock.acquireExclusive(() => replaceFile(this.filePath, data, { durable: this.durable, mode: this.mode }), opts);
+    const fence = opts?.fence;
+    if (fence !== undefined) {
+      checkFenceHandle(fence, this.lockFile, 'AtomicFileWriter.write');
+      await replaceFile(this.filePath, data, this.#replaceOptions(fence));
+      return;
+    }
+    await this.#lock.acquireExclusive((lock) => replaceFile(this.filePath, data, this.#replaceOptions(this.#fence(lock))),
+      { signal: opts?.signal });
   }
 
   /** Synchronous {@link AtomicFileWriter.write}, for strings and bytes. */
   writeSync(data: string | Uint8Array): void {
     checkData(data, false);
-    this.#lock.acquireExclusiveSync(() => replaceFileSync(this.filePath, data, { durable: this.durable, mode: this.mode }));
+    this.#lock.acquireExclusiveSync((lock) => replaceFileSync(this.filePath, data, this.#replaceOptions(this.#fence(lock))));
+  }
+
+  #fence(lock: LockHandle): FencedHandle | undefined {
+    return this.fenced ? fenceGranted(lock, this.#maxHoldMs) : undefined;
+  }
+
+  #replaceOptions(fence: FencedHandle | undefined): ReplaceOptions {
+    return { durable: this.durable, mode: this.mode,
+      beforeRename: fence === undefined ? undefined : () => checkFence(fence, this.filePath) };
   }
 }
 

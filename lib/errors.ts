@@ -64,7 +64,8 @@ export class FileLockingError extends Error {
   override readonly name = 'FileLockingError';
   /**
    * The system error's code (`ENOSPC`, `EACCES`, `EROFS`, `EISDIR`, `ENOENT`,
-   * `EIO`, …), or one of ours: `EPARSE`, `ESERIALIZE`, `EOUTSIDE`, `EINVALIDPATH`.
+   * `EIO`, …), or one of ours: `EPARSE`, `ESERIALIZE`, `EOUTSIDE`, `EINVALIDPATH`,
+   * `EFENCED` (a fenced write refused: the lock was taken over since, or held past `maxHoldMs`).
    */
   readonly code: string;
   /** The data file (or storage key) the operation was about. */

@@ -1,8 +1,9 @@
 import * as fs from 'node:fs';
-import { FileLock } from './file-lock';
+import { FileLock, type LockHandle } from './file-lock';
 import { FileLockingError, isErrno, retryStale } from './errors';
 import { checkPath } from './paths';
-import { replaceFile, replaceFileSync } from './atomic-write';
+import { checkFenceHandle, replaceFile, replaceFileSync, type ReplaceOptions } from './atomic-write';
+import { checkFence, fenceGranted, type FencedHandle } from './fencing';
 import { parseError, readError } from './safe-reader';
 import { dumpYaml, parseYaml } from './yaml';
 
@@ -20,6 +21,15 @@ export interface ReadModifyWriteOptions<T = unknown> {
   initial?: T;
   /** Mode of a newly created file (umask applies). An existing file keeps its own mode. */
   mode?: number;
+  /**
+   * Fencing, as {@link AtomicWriteOptions.fenced}: each update takes the lock
+   * with a new fencing token and checks it right before the rename; an update
+   * whose lock was taken over meanwhile is refused with `EFENCED` and the
+   * file is left as it was. Default false.
+   */
+  fenced?: boolean;
+  /** With `fenced`: the update is refused (`EFENCED`) once this many ms have passed since the lock was granted. */
+  maxHoldMs?: number;
 }
 
 /** Turns the file's text into data. Default: {@link parseYaml}. */
@@ -65,21 +75,30 @@ export class ReadModifyWrite<T = unknown> {
    * Runs one update and returns what was written. `modifyFn(data)` may be
    * async; its return value is the new data. Returning `undefined` keeps
    * `data` itself, for functions that change it in place. An error thrown
-   * by `modifyFn` propagates unchanged.
+   * by `modifyFn` propagates unchanged. `opts.fence`: the caller already
+   * holds this file's lock through {@link acquireFenced}; no lock is taken,
+   * and the update is refused (`EFENCED`, file unchanged) unless the token is
+   * still current right before the rename.
    */
   async execute<R = T>(modifyFn: (data: T) => R | Promise<R>,
     deserializer: Deserializer<T> = parseYaml as Deserializer<T>,
     serializer: Serializer<Written<R, T>> = dumpYaml as Serializer<Written<R, T>>,
-    opts?: { signal?: AbortSignal }): Promise<Written<R, T>> {
+    opts?: { signal?: AbortSignal; fence?: FencedHandle }): Promise<Written<R, T>> {
     checkFunctions(modifyFn, deserializer, serializer);
-    return this.#lock.acquireExclusive(async () => {
+    const update = async (fence: FencedHandle | undefined): Promise<Written<R, T>> => {
       // Read synchronously under the lock, as replaceFile writes: see there.
       const data = this.#parse(this.#readOrInitialSync(), deserializer, serializer as Serializer<never>);
       const result = await modifyFn(data);
       const next = (result === undefined ? data : result) as Written<R, T>;
-      await replaceFile(this.filePath, this.#serialize(next, serializer), this.#writeOptions());
+      await replaceFile(this.filePath, this.#serialize(next, serializer), this.#writeOptions(fence));
       return next;
-    }, opts);
+    };
+    // `fence`: the caller holds the lock through acquireFenced; no lock is taken.
+    if (opts?.fence !== undefined) {
+      checkFenceHandle(opts.fence, this.lockFile, 'ReadModifyWrite.execute');
+      return update(opts.fence);
+    }
+    return this.#lock.acquireExclusive((lock) => update(this.#fence(lock)), { signal: opts?.signal });
   }
 
   /** Synchronous {@link ReadModifyWrite.execute}; `modifyFn` must be synchronous. */
@@ -87,20 +106,26 @@ export class ReadModifyWrite<T = unknown> {
     deserializer: Deserializer<T> = parseYaml as Deserializer<T>,
     serializer: Serializer<Written<R, T>> = dumpYaml as Serializer<Written<R, T>>): Written<R, T> {
     checkFunctions(modifyFn, deserializer, serializer);
-    return this.#lock.acquireExclusiveSync(() => {
+    return this.#lock.acquireExclusiveSync((lock) => {
+      const fence = this.#fence(lock);
       const data = this.#parse(this.#readOrInitialSync(), deserializer, serializer as Serializer<never>);
       const result = modifyFn(data);
       if (result instanceof Promise) {
         throw new TypeError('executeSync: modifyFn returned a Promise; use execute() for async functions');
       }
       const next = (result === undefined ? data : result) as Written<R, T>;
-      replaceFileSync(this.filePath, this.#serialize(next, serializer), this.#writeOptions());
+      replaceFileSync(this.filePath, this.#serialize(next, serializer), this.#writeOptions(fence));
       return next;
     });
   }
 
-  #writeOptions(): { durable: boolean; mode?: number } {
-    return { durable: this.#options.durable ?? true, mode: this.#options.mode };
+  #fence(lock: LockHandle): FencedHandle | undefined {
+    return this.#options.fenced === true ? fenceGranted(lock, this.#options.maxHoldMs) : undefined;
+  }
+
+  #writeOptions(fence: FencedHandle | undefined): ReplaceOptions {
+    return { durable: this.#options.durable ?? true, mode: this.#options.mode,
+      beforeRename: fence === undefined ? undefined : () => checkFence(fence, this.filePath) };
   }
 
   #readOrInitialSync(): string | null {

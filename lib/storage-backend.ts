@@ -29,7 +29,7 @@ export interface StorageBackend {
   delete(key: string): Promise<boolean>;
   /** Whether a value is stored at `key`. */
   exists(key: string): Promise<boolean>;
-  /** Keys under `prefix` (a directory key), sorted; lock and temp files are not listed. */
+  /** Keys under `prefix` (a directory key), sorted; lock, fence and temp files are not listed. */
   list(prefix?: string): Promise<string[]>;
 }
 
@@ -216,7 +216,7 @@ export class FileSystemBackend implements StorageBackend {
       throw err;
     }
     return entries
-      .filter((e) => e.isFile() && !e.name.endsWith('.lock') && !/^\..*\.tmp$/.test(e.name))
+      .filter((e) => e.isFile() && !/\.lock(\.fence)?$/.test(e.name) && !/^\..*\.tmp$/.test(e.name))
       .map((e) => path.relative(this.basePath, path.join(e.parentPath ?? (e as { path: string }).path, e.name)))
       .sort();
   }

@@ -16,7 +16,8 @@ describe('FileSystemBackend', () => {
     const updated = await store.update<{ id: number; status: string }>('tasks/1.yaml', (d) => ({ ...d, status: 'done' }));
     assert.equal(updated.status, 'done');
     await store.update<{ n: number }>('counters.yaml', (d) => ({ n: d.n + 1 }), { initial: { n: 0 } });
-    assert.deepEqual(await store.list(), ['counters.yaml', 'tasks/1.yaml']);
+    fs.writeFileSync(t.file('counters.yaml.lock.fence'), '3\n');
+    assert.deepEqual(await store.list(), ['counters.yaml', 'tasks/1.yaml'], 'lock and fence files are not keys');
     assert.deepEqual(await store.list('tasks'), ['tasks/1.yaml']);
     assert.equal(await store.delete('tasks/1.yaml'), true);
     assert.equal(await store.delete('tasks/1.yaml'), false);
