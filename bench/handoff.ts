@@ -13,7 +13,7 @@ import {
   closeAll, startPeers, type PeerDef, type PeerProcess,
 } from './peers';
 import {
-  awaitBlockedInFlock, fmtMicros, fmtRatio, peerFiles, percentile, sleep,
+  awaitBlockedInFlock, fmtMicros, fmtRatio, hostOf, peerFiles, percentile, sleep,
   type RunContext, type Scenario, type Target,
 } from './util';
 
@@ -44,9 +44,13 @@ async function letWaiterSettle(waiter: PeerProcess): Promise<void> {
 }
 
 async function measure(peer: PeerDef, ctx: RunContext): Promise<Record<string, number>> {
-  const files = peerFiles(ctx.dir, peer.id);
-  // Both sides on the same lock and stamp files.
-  const [a, b] = await startPeers(peer, [files, files], ctx.rawFlock);
+  const files = peerFiles(ctx.dir, peer.id, ctx.localDir);
+  // Both sides on the same lock and stamp files, each through its own host's
+  // view of the lock (the stamp is local: both sides share one clock).
+  const [a, b] = await startPeers(peer, [0, 1].map((i) => {
+    const host = hostOf(ctx, i);
+    return { lock: host.at(files.lock), stamp: files.stamp, wrap: host.wrap };
+  }), ctx.rawFlock);
   const latenciesUs: number[] = [];
   try {
     let holder = a;

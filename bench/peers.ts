@@ -75,8 +75,15 @@ export class PeerProcess {
   #quitting = false;
   #killed = false;
 
-  constructor(readonly def: PeerDef, command: string, args: string[]) {
-    this.#child = spawn(command, args, { stdio: ['pipe', 'pipe', 'pipe'] });
+  /**
+   * `wrap` is a command prefix the peer is run under, such as
+   * ["nsenter", "--net=/run/netns/fl_a"] to put it on Gluster host A. It
+   * must exec the peer in place (nsenter --net does), so that `pid` is still
+   * the peer's own for the /proc probes.
+   */
+  constructor(readonly def: PeerDef, command: string, args: string[], wrap: readonly string[] = []) {
+    const [cmd, ...rest] = [...wrap, command, ...args];
+    this.#child = spawn(cmd, rest, { stdio: ['pipe', 'pipe', 'pipe'] });
     live.add(this);
     this.#child.stderr.setEncoding('utf8');
     this.#child.stderr.on('data', (chunk: string) => { this.#stderr = (this.#stderr + chunk).slice(-4000); });
@@ -188,23 +195,32 @@ export class PeerProcess {
 }
 
 /**
- * Starts a peer on `lock` and `stamp`, resolved once it has loaded and said
- * "ready". `extra` arguments go after them, to Node and Python peers only.
+ * What one peer process is started on: `lock` and `stamp`, `extra` arguments
+ * after them (Node and Python peers only), and `wrap`, a command prefix it
+ * runs under (see PeerProcess).
  */
-export async function startPeer(def: PeerDef, files: { lock: string; stamp: string; extra?: string[] },
-  rawFlock: string): Promise<PeerProcess> {
+export interface PeerFiles {
+  readonly lock: string;
+  readonly stamp: string;
+  readonly extra?: string[];
+  readonly wrap?: readonly string[];
+}
+
+/** Starts a peer on `files`, resolved once it has loaded and said "ready". */
+export async function startPeer(def: PeerDef, files: PeerFiles, rawFlock: string): Promise<PeerProcess> {
   let p: PeerProcess;
   const extra = files.extra ?? [];
+  const wrap = files.wrap ?? [];
   switch (def.lang) {
     case 'c':
-      p = new PeerProcess(def, rawFlock, [files.lock, files.stamp, def.variant]);
+      p = new PeerProcess(def, rawFlock, [files.lock, files.stamp, def.variant], wrap);
       break;
     case 'node':
       p = new PeerProcess(def, process.execPath,
-        [path.join(__dirname, 'fixtures', (def.script ?? 'node-peer.ts').replace(/\.ts$/, '.js')), def.variant, files.lock, files.stamp, ...extra]);
+        [path.join(__dirname, 'fixtures', (def.script ?? 'node-peer.ts').replace(/\.ts$/, '.js')), def.variant, files.lock, files.stamp, ...extra], wrap);
       break;
     case 'python':
-      p = new PeerProcess(def, PYTHON, [path.join(ROOT, 'bench', 'fixtures', def.script ?? 'plan_peer.py'), files.lock, files.stamp, ...extra]);
+      p = new PeerProcess(def, PYTHON, [path.join(ROOT, 'bench', 'fixtures', def.script ?? 'plan_peer.py'), files.lock, files.stamp, ...extra], wrap);
       break;
   }
   try {
@@ -218,7 +234,7 @@ export async function startPeer(def: PeerDef, files: { lock: string; stamp: stri
 }
 
 /** Starts `n` peers; if one fails to start, the others are closed again. */
-export async function startPeers(def: PeerDef, files: Array<{ lock: string; stamp: string; extra?: string[] }>, rawFlock: string): Promise<PeerProcess[]> {
+export async function startPeers(def: PeerDef, files: readonly PeerFiles[], rawFlock: string): Promise<PeerProcess[]> {
   const started = await Promise.allSettled(files.map((f) => startPeer(def, f, rawFlock)));
   const ok = started.flatMap((s) => (s.status === 'fulfilled' ? [s.value] : []));
   const failed = started.find((s): s is PromiseRejectedResult => s.status === 'rejected');

@@ -17,7 +17,7 @@ import * as path from 'node:path';
 import { parseYaml } from '../lib/yaml';
 import { closeAll, startPeers, type PeerDef } from './peers';
 import {
-  fmtCount, fmtPercent, fmtRatio, monoNs,
+  fmtCount, fmtPercent, fmtRatio, hostOf, monoNs,
   type RunContext, type Scenario, type Target,
 } from './util';
 
@@ -64,10 +64,14 @@ async function measure(def: PeerDef, ctx: RunContext): Promise<Record<string, nu
   fs.writeFileSync(file, INITIAL);
   // No lock file is made here: proper-lockfile's lock is a directory at the
   // same path, F.lock, and the flock peers create the file themselves.
-  const files = Array.from({ length: PROCESSES }, (_, i) => ({
-    lock: `${file}.lock`,
-    stamp: path.join(ctx.dir, `stamp-${i}`),
-    extra: [path.join(ctx.dir, `warm-${i}.yaml`)],
+  // Process i works through its own host's view of the file; its warm-up
+  // file is there too, its stamp file (unused here) local.
+  const hosts = Array.from({ length: PROCESSES }, (_, i) => hostOf(ctx, i));
+  const files = hosts.map((host, i) => ({
+    lock: host.at(`${file}.lock`),
+    stamp: path.join(ctx.localDir ?? ctx.dir, `stamp-${i}`),
+    extra: [host.at(path.join(ctx.dir, `warm-${i}.yaml`))],
+    wrap: host.wrap,
   }));
   const procs = await startPeers(peer, files, ctx.rawFlock);
   const ms = durationMs(ctx.quick);
@@ -79,8 +83,8 @@ async function measure(def: PeerDef, ctx: RunContext): Promise<Record<string, nu
   const start = monoNs() + 50_000_000n;
   try {
     const end = start + BigInt(ms) * 1_000_000n;
-    const replies = await Promise.all(procs.map((p) =>
-      p.request(`rmw ${file} ${start} ${end} ${peer.durable ? 1 : 0}`, ms + 60_000)));
+    const replies = await Promise.all(procs.map((p, i) =>
+      p.request(`rmw ${hosts[i].at(file)} ${start} ${end} ${peer.durable ? 1 : 0}`, ms + 60_000)));
     counts = replies.map((r) => Number(r[1]));
     inWindow = replies.map((r) => Number(r[2]));
     lastEnd = replies.map((r) => BigInt(r[3])).reduce((a, b) => (a > b ? a : b));

@@ -4,6 +4,7 @@
  * times on these VMs drift by ~30 % between runs; ratios drift far less).
  *
  *   node dist/bench/run.js [--quick] [--runs N] [--only NAME[,NAME…]]
+ *   node dist/bench/run.js --gluster [--quick] [--runs N]   (root only)
  */
 import { execFileSync } from 'node:child_process';
 import * as fs from 'node:fs';
@@ -11,6 +12,7 @@ import * as os from 'node:os';
 import * as path from 'node:path';
 import { parseArgs } from 'node:util';
 import { counter } from './counter';
+import { glusterDown, glusterScenarios, glusterUnavailable, glusterUp } from './gluster';
 import { handoff } from './handoff';
 import { abnormalExits, killAllPeers, PYTHON, pythonAvailable } from './peers';
 import { buildReport, type PeerRuns, type ScenarioRuns } from './report';
@@ -23,6 +25,10 @@ import { BENCH_TMP, ROOT, type RunContext, type Scenario } from './util';
 const SCENARIOS: readonly Scenario[] = [uncontendedSync, uncontendedAsync, handoff, counter, timeout, rmw];
 
 const USAGE = `usage: npm run bench -- [--quick] [--runs N] [--only NAME[,NAME…]]
+       npm run bench -- --gluster [--quick] [--runs N]
+  --gluster      instead of the scenarios below: hand-off and read-modify-write across
+                 two GlusterFS client hosts (test/gluster/), beside the same on local
+                 disk; root only; sets the volume up and tears it down (about a minute)
   --quick        one run, shorter cells (about a minute)
   --runs N       runs per cell, the median is reported (default 3; 1 with --quick)
   --only NAME    scenarios whose id starts with NAME (repeatable, comma-separated):
@@ -31,9 +37,10 @@ const USAGE = `usage: npm run bench -- [--quick] [--runs N] [--only NAME[,NAME�
 /** A bad command line: printed with the usage, without a stack. */
 class UsageError extends Error {}
 
-function parseOptions(): { quick: boolean; runs: number; scenarios: Scenario[] } {
+function parseOptions(): { quick: boolean; runs: number; scenarios: Scenario[]; gluster: boolean } {
   const options = {
     quick: { type: 'boolean', default: false },
+    gluster: { type: 'boolean', default: false },
     runs: { type: 'string' },
     only: { type: 'string', multiple: true },
     help: { type: 'boolean', short: 'h', default: false },
@@ -52,6 +59,8 @@ function parseOptions(): { quick: boolean; runs: number; scenarios: Scenario[] }
   const quick = values.quick === true;
   const runs = values.runs === undefined ? (quick ? 1 : 3) : Number(values.runs);
   if (!Number.isInteger(runs) || runs < 1) throw new UsageError(`--runs must be a positive integer, got ${values.runs}`);
+  const gluster = values.gluster === true;
+  if (gluster && values.only !== undefined) throw new UsageError('--gluster runs its own two scenarios; --only does not apply');
   let scenarios = [...SCENARIOS];
   if (values.only !== undefined) {
     const names = values.only.flatMap((o) => o.split(',')).map((n) => n.trim()).filter(Boolean);
@@ -60,7 +69,7 @@ function parseOptions(): { quick: boolean; runs: number; scenarios: Scenario[] }
     }
     scenarios = SCENARIOS.filter((s) => names.some((n) => s.id.startsWith(n)));
   }
-  return { quick, runs, scenarios };
+  return { quick, runs, scenarios, gluster };
 }
 
 function hostInfo(): Record<string, string | number> {
@@ -81,12 +90,34 @@ function hostInfo(): Record<string, string | number> {
 }
 
 async function main(): Promise<void> {
-  const { quick, runs, scenarios } = parseOptions();
+  const options = parseOptions();
+  const { quick, runs, gluster } = options;
+  let { scenarios } = options;
+  if (gluster) {
+    const why = glusterUnavailable();
+    if (why !== null) {
+      process.stderr.write(`bench --gluster: ${why}\n`);
+      process.exit(1);
+    }
+  }
   const started = Date.now();
   fs.mkdirSync(BENCH_TMP, { recursive: true });
   const runDir = fs.mkdtempSync(path.join(BENCH_TMP, 'run-'));
-  const cleanup = () => {
+  // From the moment gluster-up.sh starts until gluster-down.sh has run:
+  // whatever happens (a failure, Ctrl-C), the volume is torn down on exit.
+  let glusterIsUp = false;
+  const teardown = (): number => {
+    const t0 = Date.now();
     killAllPeers();
+    if (glusterIsUp) {
+      // Cleared only once it has run: a signal during it runs it again on exit.
+      glusterDown();
+      glusterIsUp = false;
+    }
+    return (Date.now() - t0) / 1000;
+  };
+  const cleanup = () => {
+    teardown();
     fs.rmSync(runDir, { recursive: true, force: true });
   };
   process.on('exit', cleanup);
@@ -101,6 +132,17 @@ async function main(): Promise<void> {
   execFileSync('cc', ['-O2', '-Wall', '-o', rawFlock, path.join(ROOT, 'bench', 'raw-flock.c')], { stdio: 'inherit' });
   if (!pythonAvailable()) process.stderr.write(`warning: ${PYTHON} not found; the Python plan peer will fail\n`);
   const host = hostInfo();
+
+  let setupS: number | undefined;
+  if (gluster) {
+    process.stderr.write('gluster-up.sh: one volume, two netns hosts, two mounts\n');
+    const t0 = Date.now();
+    glusterIsUp = true;
+    const mounts = glusterUp();
+    setupS = (Date.now() - t0) / 1000;
+    process.stderr.write(`setup ${setupS.toFixed(1)} s (mounts ${mounts.a}, ${mounts.b})\n`);
+    scenarios = glusterScenarios(mounts);
+  }
 
   const problems: string[] = [];
   const problem = (message: string) => {
@@ -143,13 +185,20 @@ async function main(): Promise<void> {
     }
   }
 
+  let teardownS: number | undefined;
+  if (gluster) {
+    process.stderr.write('gluster-down.sh\n');
+    teardownS = teardown();
+  }
+
   for (const e of abnormalExits) problems.push(`child exited abnormally: ${e}`);
   const report = buildReport(all, quick);
   const tookS = (Date.now() - started) / 1000;
   const stamp = new Date(started).toISOString().replace(/[:.]/g, '-');
   const jsonPath = path.join(BENCH_TMP, `results-${stamp}.json`);
   fs.writeFileSync(jsonPath, JSON.stringify({
-    startedAt: new Date(started).toISOString(), tookSeconds: tookS, quick, runs, host: { ...host, loadAverageAtEnd: os.loadavg()[0].toFixed(2) },
+    startedAt: new Date(started).toISOString(), tookSeconds: tookS, quick, runs,
+    ...(gluster ? { gluster: { setupSeconds: setupS, teardownSeconds: teardownS } } : {}), host: { ...host, loadAverageAtEnd: os.loadavg()[0].toFixed(2) },
     ...(report.json as object), problems,
   }, null, 2) + '\n');
 
@@ -158,6 +207,10 @@ async function main(): Promise<void> {
     + ` · load average ${host.loadAverageAtStart} at start, ${loadAtEnd} at end`);
   console.log(`median of ${runs} run${runs === 1 ? '' : 's'} per cell${quick ? ' (--quick)' : ''}; `
     + '× raw C = this peer ÷ raw C (open every time) in the same run; spread = half the range of the runs');
+  if (gluster) {
+    console.log(`GlusterFS: one volume (test/gluster/gluster-up.sh), two client hosts in netns fl_a / fl_b; `
+      + `setup ${setupS?.toFixed(1)} s, teardown ${teardownS?.toFixed(1)} s; × raw C is against raw C on local disk`);
+  }
   console.log(report.text);
   if (problems.length > 0) {
     console.log('\nProblems:');

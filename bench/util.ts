@@ -27,6 +27,15 @@ export interface Metric {
   readonly format: (value: number) => string;
 }
 
+/**
+ * Where a peer process runs: `dir` is the run's directory as that host sees
+ * it, `wrap` the command prefix that puts a process there.
+ */
+export interface Host {
+  readonly dir: string;
+  readonly wrap: readonly string[];
+}
+
 /** What a scenario module gets for one measurement of one peer. */
 export interface RunContext {
   readonly quick: boolean;
@@ -36,6 +45,18 @@ export interface RunContext {
   readonly dir: string;
   /** The compiled bench/raw-flock.c. */
   readonly rawFlock: string;
+  /**
+   * The hosts the peer processes are spread over, process i on
+   * hosts[i % hosts.length]; each sees `dir` as its own `Host.dir`. Unset:
+   * one host, `dir` itself, no prefix (see hostOf).
+   */
+  readonly hosts?: readonly Host[];
+  /**
+   * A local directory for the measurement's own channel (the stamp files),
+   * which is not what is measured and must not be delayed by a network file
+   * system's caching. Unset: `dir`.
+   */
+  readonly localDir?: string;
   /** Progress line on stderr. */
   log(message: string): void;
   /** Something that must not go unnoticed (a lost update): printed loudly now and listed under the table. */
@@ -135,10 +156,20 @@ export function fmtRatio(r: number): string {
   return `${sig(r, r < 10 ? 2 : 3)}×`;
 }
 
-/** An empty lock file and a stamp file for one peer in `dir`. */
-export function peerFiles(dir: string, name: string): { lock: string; stamp: string } {
+/** Peer process `i`'s host, and a function mapping a path under ctx.dir to that host's view of it. */
+export function hostOf(ctx: RunContext, i: number): Host & { at(p: string): string } {
+  const hosts = ctx.hosts ?? [{ dir: ctx.dir, wrap: [] }];
+  const host = hosts[i % hosts.length];
+  return { ...host, at: (p) => path.join(host.dir, path.relative(ctx.dir, p)) };
+}
+
+/**
+ * An empty lock file in `dir` and a stamp file in `stampDir` (default `dir`)
+ * for one peer.
+ */
+export function peerFiles(dir: string, name: string, stampDir = dir): { lock: string; stamp: string } {
   const lock = path.join(dir, `${name}.lock`);
-  const stamp = path.join(dir, `${name}.stamp`);
+  const stamp = path.join(stampDir, `${name}.stamp`);
   // proper-lockfile resolves the path it locks with realpath, so it must exist;
   // for the flock peers an existing empty file changes nothing.
   fs.writeFileSync(lock, '');
