@@ -15,26 +15,16 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
 import { once } from 'node:events';
-import { FIXTURES_JS, ROOT, Locker, waitForLine, sleep } from './helpers';
+import { GLUSTER_SCRIPTS, useGluster, glusterDown, type Host } from './gluster-env';
+import { FIXTURES_JS, Locker, waitForLine, sleep } from './helpers';
 import { SafeFileReader, AtomicFileWriter, checkLockCoherence } from '../lib';
 import { payload, check } from './fixtures/gl_replace';
 
-const SCRIPTS = path.join(ROOT, 'test', 'gluster');
-type Host = 'a' | 'b';
-
-function missingPrerequisite(): string | null {
-  if (process.platform !== 'linux') return 'Linux only';
-  if (typeof process.getuid !== 'function' || process.getuid() !== 0) return 'needs root (network namespaces, FUSE mounts, glusterd)';
-  for (const bin of ['/usr/sbin/glusterd', '/usr/sbin/gluster', '/usr/bin/nsenter']) {
-    if (!fs.existsSync(bin)) return `${bin} is missing: apt-get install glusterfs-server glusterfs-client (as .ci/run does)`;
-  }
-  return null;
-}
 
 describe('several machines: GlusterFS seen from two client hosts', function () {
   this.timeout(60_000);
   this.slow(10_000);
-  const mnt: Record<Host, string> = { a: '', b: '' };
+  const mnt = useGluster();
   const children = new Set<ChildProcess>();
   let dirName = '';
   let n = 0;
@@ -50,26 +40,10 @@ describe('several machines: GlusterFS seen from two client hosts', function () {
   }
   const lockerOn = (h: Host, name: string): Locker => new Locker(spawnOn(h, 'locker.js', [on(h, name)]));
 
-  before(function () {
-    this.timeout(120_000);
-    const missing = missingPrerequisite();
-    if (missing !== null) {
-      console.log(`      skipped: ${missing}`);
-      this.skip();
-    }
-    const t0 = Date.now();
-    const out = execFileSync('bash', [path.join(SCRIPTS, 'gluster-up.sh')], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'inherit'] });
-    mnt.a = /FL_MNT_A=(.*)/.exec(out)![1];
-    mnt.b = /FL_MNT_B=(.*)/.exec(out)![1];
-    console.log(`      gluster-up.sh: volume + 2 netns hosts + 2 mounts in ${Date.now() - t0} ms`);
-  });
 
   after(function () {
     this.timeout(60_000);
-    if (mnt.a === '') return;
-    const t0 = Date.now();
-    execFileSync('bash', [path.join(SCRIPTS, 'gluster-down.sh')], { stdio: 'inherit' });
-    console.log(`      gluster-down.sh: ${Date.now() - t0} ms`);
+    if (mnt.a !== '') glusterDown();
   });
 
   beforeEach(() => {
@@ -212,7 +186,7 @@ describe('several machines: GlusterFS seen from two client hosts', function () {
     const waiting = b.post('acquire exclusive 30000');
     await sleep(200);
     const writerFailed = waitForLine(writer, /^fail/, 20_000);
-    const pid = execFileSync('bash', ['-c', `. ${path.join(SCRIPTS, 'gluster-env.sh')}; client_pid ${mnt.a}`], { encoding: 'utf8' }).trim();
+    const pid = execFileSync('bash', ['-c', `. ${path.join(GLUSTER_SCRIPTS, 'gluster-env.sh')}; client_pid ${mnt.a}`], { encoding: 'utf8' }).trim();
     const t0 = process.hrtime.bigint();
     process.kill(Number(pid), 'SIGKILL');
     assert.match(await waiting, /^ok acquired/);

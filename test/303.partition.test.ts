@@ -12,26 +12,16 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
 import { once } from 'node:events';
-import { FIXTURES_JS, ROOT, Locker, sleep } from './helpers';
+import { useGluster, glusterDown, type Host } from './gluster-env';
+import { FIXTURES_JS, Locker, sleep } from './helpers';
 
-const SCRIPTS = path.join(ROOT, 'test', 'gluster');
-type Host = 'a' | 'b';
-
-function missingPrerequisite(): string | null {
-  if (process.platform !== 'linux') return 'Linux only';
-  if (typeof process.getuid !== 'function' || process.getuid() !== 0) return 'needs root (network namespaces, FUSE mounts, glusterd)';
-  for (const bin of ['/usr/sbin/glusterd', '/usr/sbin/gluster', '/usr/bin/nsenter']) {
-    if (!fs.existsSync(bin)) return `${bin} is missing: apt-get install glusterfs-server glusterfs-client (as .ci/run does)`;
-  }
-  return null;
-}
 
 const ms = (t0: bigint): number => Number(process.hrtime.bigint() - t0) / 1e6;
 
 describe('several machines: a network partition, and the fencing token', function () {
   this.timeout(60_000);
   this.slow(30_000);
-  const mnt: Record<Host, string> = { a: '', b: '' };
+  const mnt = useGluster();
   const children = new Set<ChildProcess>();
   let cut = false;
   const dirName = `p${process.pid}`;
@@ -54,19 +44,6 @@ describe('several machines: a network partition, and the fencing token', functio
     return new Locker(child);
   }
 
-  before(function () {
-    this.timeout(120_000);
-    const missing = missingPrerequisite();
-    if (missing !== null) {
-      console.log(`      skipped: ${missing}`);
-      this.skip();
-    }
-    const t0 = Date.now();
-    const out = execFileSync('bash', [path.join(SCRIPTS, 'gluster-up.sh')], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'inherit'] });
-    mnt.a = /FL_MNT_A=(.*)/.exec(out)![1];
-    mnt.b = /FL_MNT_B=(.*)/.exec(out)![1];
-    console.log(`      gluster-up.sh: ${Date.now() - t0} ms`);
-  });
 
   after(async function () {
     this.timeout(60_000);
@@ -78,8 +55,7 @@ describe('several machines: a network partition, and the fencing token', functio
         await Promise.race([once(child, 'exit'), sleep(5_000)]);
       }
     }
-    if (mnt.a === '') return;
-    execFileSync('bash', [path.join(SCRIPTS, 'gluster-down.sh')], { stdio: 'inherit' });
+    if (mnt.a !== '') glusterDown();
   });
 
   it('B cut off while holding the lock: A gets it after the server timeout while B still believes it holds it; back online, B\'s late writes are refused by the fencing token', async function () {
