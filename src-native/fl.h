@@ -26,6 +26,10 @@ int RunBlocking(int fd, const LockRequest& req);
 // Undoes a granted request on fd (LOCK_UN or F_UNLCK over the same range).
 void UndoGranted(int fd, const LockRequest& req);
 
+// Whether `path` still names the open file `fd` and the file still has a
+// link. Returns 0 and sets *same, or an errno (a missing path is "not same").
+int StillNamed(int fd, const char* path, bool* same);
+
 void InitFlock(Napi::Env env, Napi::Object exports);
 void InitRecordLock(Napi::Env env, Napi::Object exports);
 void InitWaiter(Napi::Env env, Napi::Object exports);

@@ -25,6 +25,18 @@ static Napi::Value Flock(const Napi::CallbackInfo& info) {
   return env.Undefined();
 }
 
+int StillNamed(int fd, const char* path, bool* same) {
+  struct stat byFd, byPath;
+  if (fstat(fd, &byFd) != 0) return errno;
+  if (stat(path, &byPath) != 0) {
+    if (errno != ENOENT && errno != ENOTDIR) return errno;
+    *same = false;
+    return 0;
+  }
+  *same = byFd.st_nlink > 0 && byFd.st_dev == byPath.st_dev && byFd.st_ino == byPath.st_ino;
+  return 0;
+}
+
 // sameFile(fd, path) -> whether path still names the open file and the file
 // still has a link. A peer that unlinks or replaces a lock file while we wait
 // leaves us holding a lock nobody else can see; this is the check for that.
@@ -32,17 +44,12 @@ static Napi::Value SameFile(const Napi::CallbackInfo& info) {
   Napi::Env env = info.Env();
   int fd = info[0].As<Napi::Number>().Int32Value();
   std::string path = info[1].As<Napi::String>().Utf8Value();
-  struct stat byFd, byPath;
-  if (fstat(fd, &byFd) != 0) {
-    ThrowErrno(env, errno, "fstat");
+  bool same = false;
+  int err = StillNamed(fd, path.c_str(), &same);
+  if (err != 0) {
+    ThrowErrno(env, err, "stat");
     return env.Undefined();
   }
-  if (stat(path.c_str(), &byPath) != 0) {
-    if (errno == ENOENT || errno == ENOTDIR) return Napi::Boolean::New(env, false);
-    ThrowErrno(env, errno, "stat");
-    return env.Undefined();
-  }
-  bool same = byFd.st_nlink > 0 && byFd.st_dev == byPath.st_dev && byFd.st_ino == byPath.st_ino;
   return Napi::Boolean::New(env, same);
 }
 

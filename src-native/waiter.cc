@@ -21,7 +21,6 @@
 #include <memory>
 #include <mutex>
 #include <string>
-#include <sys/stat.h>
 #include <sys/file.h>
 #include <thread>
 #include <unistd.h>
@@ -84,15 +83,6 @@ struct WaitState {
 };
 
 using StatePtr = std::shared_ptr<WaitState>;
-
-// Whether `path` still names the open file and the file still has a link: a
-// peer may delete and recreate a lock file while we wait. Checked here, on
-// the waiter thread, to keep the hand-off path on the JS thread short.
-bool StillNamed(int fd, const std::string& path) {
-  struct stat byFd, byPath;
-  if (fstat(fd, &byFd) != 0 || stat(path.c_str(), &byPath) != 0) return false;
-  return byFd.st_nlink > 0 && byFd.st_dev == byPath.st_dev && byFd.st_ino == byPath.st_ino;
-}
 
 void EnvGone(void* arg) {
   auto* box = static_cast<StatePtr*>(arg);
@@ -157,7 +147,12 @@ void Deliver(Napi::Env env, Napi::Function callback, StatePtr* payload) {
 
 void WaitThread(StatePtr s) {
   int err = RunBlocking(s->fd, s->req);
-  bool moved = err == 0 && !s->path.empty() && !StillNamed(s->fd, s->path);
+  // A peer may delete and recreate a lock file while we wait. Checked here,
+  // on the waiter thread, to keep the hand-off on the JS thread short; an
+  // error while checking counts as "moved", which retries.
+  bool same = true;
+  if (err == 0 && !s->path.empty() && StillNamed(s->fd, s->path.c_str(), &same) != 0) same = false;
+  bool moved = !same;
   {
     std::lock_guard<std::mutex> lock(s->m);
     s->err = err;
