@@ -6,6 +6,7 @@ import { FileLock, type LockHandle } from './file-lock';
 import { FileLockingError, codeOf, isErrno, retryStale } from './errors';
 import { checkPath } from './paths';
 import { checkFence, fenceGranted, type FencedHandle } from './fencing';
+import { native } from './native';
 
 /** Options of {@link AtomicFileWriter}. */
 export interface AtomicWriteOptions {
@@ -89,7 +90,7 @@ function writeAllSync(fd: number, data: string | Uint8Array): void {
 /** A function that fills the temp file through {@link AtomicOutput}. */
 export type AtomicWriteCallback = (out: AtomicOutput) => void | Promise<void>;
 
-const { O_WRONLY, O_CREAT, O_EXCL, O_RDONLY } = fs.constants;
+const { O_WRONLY, O_CREAT, O_EXCL, O_RDONLY, O_NONBLOCK } = fs.constants;
 
 /** Carries an error thrown by the caller's write callback through our cleanup. */
 class CallbackError {
@@ -174,18 +175,61 @@ interface Existing {
   gid: number;
 }
 
-function existingOf(target: string): Existing | null {
+// O_PATH (Linux) opens without read permission and never blocks on a FIFO;
+// elsewhere a non-blocking read-only open, and a plain stat when even that
+// is refused.
+const PIN_FLAGS = native.constants.O_PATH !== 0 ? native.constants.O_PATH : O_RDONLY | O_NONBLOCK;
+
+function attributesOf(st: fs.Stats, target: string): Existing {
+  if (st.isDirectory()) {
+    throw Object.assign(new Error(`EISDIR: illegal operation on a directory, ${target}`), { code: 'EISDIR', errno: -21, path: target });
+  }
+  return { mode: st.mode & 0o7777, uid: st.uid, gid: st.gid };
+}
+
+/**
+ * The attributes of the file a write replaces, and a descriptor that keeps
+ * its inode alive (-1 when there is none). rename(2) frees the replaced
+ * inode when nothing else holds it, and on ext4 that is the costliest step
+ * of a small write (about 180 µs of block freeing here, three quarters of
+ * the rename). Holding the inode moves that cost to the close of this
+ * descriptor, which callers make after releasing the lock, so the next
+ * writer does not wait for it.
+ */
+function pinExisting(target: string): { existing: Existing | null; pin: number } {
+  let fd: number;
   try {
-    const st = fs.statSync(target);
-    if (st.isDirectory()) {
-      throw Object.assign(new Error(`EISDIR: illegal operation on a directory, ${target}`), { code: 'EISDIR', errno: -21, path: target });
-    }
-    return { mode: st.mode & 0o7777, uid: st.uid, gid: st.gid };
+    fd = fs.openSync(target, PIN_FLAGS);
   } catch (err) {
-    if (isErrno(err, 'ENOENT')) return null;
+    if (isErrno(err, 'ENOENT')) return { existing: null, pin: -1 };
+    if (!isErrno(err, 'EACCES', 'EPERM')) throw err;
+    try {
+      return { existing: attributesOf(fs.statSync(target), target), pin: -1 };
+    } catch (err2) {
+      if (isErrno(err2, 'ENOENT')) return { existing: null, pin: -1 };
+      throw err2;
+    }
+  }
+  try {
+    return { existing: attributesOf(fs.fstatSync(fd), target), pin: fd };
+  } catch (err) {
+    fs.closeSync(fd);
     throw err;
   }
 }
+
+/**
+ * Closes, in the background, the descriptors {@link replaceFile} left open to
+ * keep replaced inodes alive; call it after releasing the lock. The close can
+ * block for a while (freeing the inode may wait for its pages' writeback),
+ * so it runs on the threadpool and nobody waits for it. @internal
+ */
+export function closePins(pins: number[]): void {
+  for (const fd of pins.splice(0)) fs.close(fd, ignoreCloseError);
+}
+
+// Nothing was written through a pin, so a failing close loses nothing.
+const ignoreCloseError = (): void => {};
 
 const isRoot = typeof process.getuid === 'function' && process.getuid() === 0;
 
@@ -220,9 +264,11 @@ interface Temp {
   fd: number;
 }
 
-function openTemp(filePath: string, mode: number | undefined): Temp {
+/** `pins` receives the descriptor that keeps the replaced file alive, if any. */
+function openTemp(filePath: string, mode: number | undefined, pins: number[]): Temp {
   const target = resolveTarget(filePath);
-  const existing = existingOf(target);
+  const { existing, pin } = pinExisting(target);
+  if (pin !== -1) pins.push(pin);
   sweepLeftovers(target);
   const temp = tempPathFor(target);
   return { target, existing, path: temp, fd: fs.openSync(temp, O_WRONLY | O_CREAT | O_EXCL, mode ?? 0o666) };
@@ -279,6 +325,12 @@ export interface ReplaceOptions {
   mode?: number;
   /** Runs right before the rename; throwing abandons the write (the fencing check). */
   beforeRename?: () => void;
+  /**
+   * Collects descriptors that keep the replaced file's inode alive, for the
+   * caller to {@link closePins} once it has released the lock. Without it
+   * they are closed before returning.
+   */
+  pins?: number[];
 }
 
 /**
@@ -296,8 +348,9 @@ export async function replaceFile(filePath: string, data: string | Uint8Array | 
   opts: ReplaceOptions): Promise<void> {
   let t: Temp | null = null;
   let renamed = false;
+  const pins = opts.pins ?? [];
   try {
-    t = openTemp(filePath, opts.mode);
+    t = openTemp(filePath, opts.mode, pins);
     if (typeof data === 'function') {
       try {
         await data(new AtomicOutput(t.fd));
@@ -320,6 +373,8 @@ export async function replaceFile(filePath: string, data: string | Uint8Array | 
     abandonTemp(t);
     // The callback's own error is the caller's: it propagates unchanged.
     throw err instanceof CallbackError ? err.error : writeError(filePath, err, renamed);
+  } finally {
+    if (opts.pins === undefined) closePins(pins);
   }
 }
 
@@ -327,8 +382,9 @@ export async function replaceFile(filePath: string, data: string | Uint8Array | 
 export function replaceFileSync(filePath: string, data: string | Uint8Array, opts: ReplaceOptions): void {
   let t: Temp | null = null;
   let renamed = false;
+  const pins = opts.pins ?? [];
   try {
-    t = openTemp(filePath, opts.mode);
+    t = openTemp(filePath, opts.mode, pins);
     writeAllSync(t.fd, data);
     keepAttributes(t);
     if (opts.durable) fs.fsyncSync(t.fd);
@@ -341,6 +397,8 @@ export function replaceFileSync(filePath: string, data: string | Uint8Array, opt
   } catch (err) {
     abandonTemp(t);
     throw writeError(filePath, err, renamed);
+  } finally {
+    if (opts.pins === undefined) closePins(pins);
   }
 }
 
@@ -392,22 +450,32 @@ export class AtomicFileWriter {
       await replaceFile(this.filePath, data, this.#replaceOptions(fence));
       return;
     }
-    await this.#lock.acquireExclusive((lock) => replaceFile(this.filePath, data, this.#replaceOptions(this.#fence(lock))),
-      { signal: opts?.signal });
+    const pins: number[] = [];
+    try {
+      await this.#lock.acquireExclusive((lock) => replaceFile(this.filePath, data, this.#replaceOptions(this.#fence(lock), pins)),
+        { signal: opts?.signal });
+    } finally {
+      closePins(pins);
+    }
   }
 
   /** Synchronous {@link AtomicFileWriter.write}, for strings and bytes. */
   writeSync(data: string | Uint8Array): void {
     checkData(data, false);
-    this.#lock.acquireExclusiveSync((lock) => replaceFileSync(this.filePath, data, this.#replaceOptions(this.#fence(lock))));
+    const pins: number[] = [];
+    try {
+      this.#lock.acquireExclusiveSync((lock) => replaceFileSync(this.filePath, data, this.#replaceOptions(this.#fence(lock), pins)));
+    } finally {
+      closePins(pins);
+    }
   }
 
   #fence(lock: LockHandle): FencedHandle | undefined {
     return this.fenced ? fenceGranted(lock, this.#maxHoldMs) : undefined;
   }
 
-  #replaceOptions(fence: FencedHandle | undefined): ReplaceOptions {
-    return { durable: this.durable, mode: this.mode,
+  #replaceOptions(fence: FencedHandle | undefined, pins?: number[]): ReplaceOptions {
+    return { durable: this.durable, mode: this.mode, pins,
       beforeRename: fence === undefined ? undefined : () => checkFence(fence, this.filePath) };
   }
 }

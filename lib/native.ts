@@ -38,6 +38,8 @@ export interface NativeBinding {
     readonly F_WRLCK: number;
     readonly F_UNLCK: number;
     readonly HAVE_OFD: boolean;
+    /** open(2)'s O_PATH (Linux), or 0 where the platform has none. */
+    readonly O_PATH: number;
   };
   /** flock(2). True when granted; false when LOCK_NB found the lock busy. Throws errno errors. */
   flock(fd: number, op: number): boolean;

@@ -2,7 +2,7 @@ import * as fs from 'node:fs';
 import { FileLock, type LockHandle } from './file-lock';
 import { FileLockingError, isErrno, retryStale } from './errors';
 import { checkPath } from './paths';
-import { checkFenceHandle, replaceFile, replaceFileSync, type ReplaceOptions } from './atomic-write';
+import { checkFenceHandle, closePins, replaceFile, replaceFileSync, type ReplaceOptions } from './atomic-write';
 import { checkFence, fenceGranted, type FencedHandle } from './fencing';
 import { parseError, readError } from './safe-reader';
 import { dumpYaml, parseYaml } from './yaml';
@@ -85,20 +85,26 @@ export class ReadModifyWrite<T = unknown> {
     serializer: Serializer<Written<R, T>> = dumpYaml as Serializer<Written<R, T>>,
     opts?: { signal?: AbortSignal; fence?: FencedHandle }): Promise<Written<R, T>> {
     checkFunctions(modifyFn, deserializer, serializer);
+    // Closed after the lock is released: see ReplaceOptions.pins.
+    const pins: number[] = [];
     const update = async (fence: FencedHandle | undefined): Promise<Written<R, T>> => {
       // Read synchronously under the lock, as replaceFile writes: see there.
       const data = this.#parse(this.#readOrInitialSync(), deserializer, serializer as Serializer<never>);
       const result = await modifyFn(data);
       const next = (result === undefined ? data : result) as Written<R, T>;
-      await replaceFile(this.filePath, this.#serialize(next, serializer), this.#writeOptions(fence));
+      await replaceFile(this.filePath, this.#serialize(next, serializer), this.#writeOptions(fence, pins));
       return next;
     };
-    // `fence`: the caller holds the lock through acquireFenced; no lock is taken.
-    if (opts?.fence !== undefined) {
-      checkFenceHandle(opts.fence, this.lockFile, 'ReadModifyWrite.execute');
-      return update(opts.fence);
+    try {
+      // `fence`: the caller holds the lock through acquireFenced; no lock is taken.
+      if (opts?.fence !== undefined) {
+        checkFenceHandle(opts.fence, this.lockFile, 'ReadModifyWrite.execute');
+        return await update(opts.fence);
+      }
+      return await this.#lock.acquireExclusive((lock) => update(this.#fence(lock)), { signal: opts?.signal });
+    } finally {
+      closePins(pins);
     }
-    return this.#lock.acquireExclusive((lock) => update(this.#fence(lock)), { signal: opts?.signal });
   }
 
   /** Synchronous {@link ReadModifyWrite.execute}; `modifyFn` must be synchronous. */
@@ -106,6 +112,16 @@ export class ReadModifyWrite<T = unknown> {
     deserializer: Deserializer<T> = parseYaml as Deserializer<T>,
     serializer: Serializer<Written<R, T>> = dumpYaml as Serializer<Written<R, T>>): Written<R, T> {
     checkFunctions(modifyFn, deserializer, serializer);
+    const pins: number[] = [];
+    try {
+      return this.#runSync(modifyFn, deserializer, serializer, pins);
+    } finally {
+      closePins(pins);
+    }
+  }
+
+  #runSync<R>(modifyFn: (data: T) => R, deserializer: Deserializer<T>, serializer: Serializer<Written<R, T>>,
+    pins: number[]): Written<R, T> {
     return this.#lock.acquireExclusiveSync((lock) => {
       const fence = this.#fence(lock);
       const data = this.#parse(this.#readOrInitialSync(), deserializer, serializer as Serializer<never>);
@@ -114,7 +130,7 @@ export class ReadModifyWrite<T = unknown> {
         throw new TypeError('executeSync: modifyFn returned a Promise; use execute() for async functions');
       }
       const next = (result === undefined ? data : result) as Written<R, T>;
-      replaceFileSync(this.filePath, this.#serialize(next, serializer), this.#writeOptions(fence));
+      replaceFileSync(this.filePath, this.#serialize(next, serializer), this.#writeOptions(fence, pins));
       return next;
     });
   }
@@ -123,8 +139,8 @@ export class ReadModifyWrite<T = unknown> {
     return this.#options.fenced === true ? fenceGranted(lock, this.#options.maxHoldMs) : undefined;
   }
 
-  #writeOptions(fence: FencedHandle | undefined): ReplaceOptions {
-    return { durable: this.#options.durable ?? true, mode: this.#options.mode,
+  #writeOptions(fence: FencedHandle | undefined, pins: number[]): ReplaceOptions {
+    return { durable: this.#options.durable ?? true, mode: this.#options.mode, pins,
       beforeRename: fence === undefined ? undefined : () => checkFence(fence, this.filePath) };
   }
 

@@ -1,5 +1,7 @@
 #include "fl.h"
 
+#include <fcntl.h>
+
 #include <cerrno>
 #include <cstring>
 #include <sys/file.h>
@@ -33,6 +35,11 @@ static Napi::Object Constants(Napi::Env env) {
   c.Set("F_RDLCK", F_RDLCK);
   c.Set("F_WRLCK", F_WRLCK);
   c.Set("F_UNLCK", F_UNLCK);
+#ifdef O_PATH
+  c.Set("O_PATH", O_PATH);
+#else
+  c.Set("O_PATH", 0);  // macOS: callers fall back to a plain open
+#endif
 #ifdef F_OFD_SETLK
   c.Set("HAVE_OFD", true);
 #else
