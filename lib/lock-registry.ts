@@ -40,6 +40,8 @@ interface Request {
 
 interface KernelWaiter {
   readonly fd: number;
+  /** Whether `fd` was opened for writing (an exclusive lock on NFS needs it). */
+  readonly writable: boolean;
   readonly mode: LockMode;
   readonly file: string;
   readonly control: NativeWait;
@@ -369,23 +371,37 @@ function waitInKernel(entry: Entry, head: Request): void {
     entry.waiter.control.resume();
     return;
   }
-  let fd: number;
+  let opened: { fd: number; writable: boolean };
   try {
-    // The waiter gets its own open file description: if everybody gives up,
-    // it can finish its wait, unlock and close without touching ours.
-    fd = openLockFile(head.file, head.mode).fd;
+    opened = descriptorForWaiter(entry, head.file, head.mode);
   } catch (err) {
     entry.queue.shift();
     head.reject(lockFileError(head.file, head.mode, head.started, err));
     pump(entry);
     return;
   }
-  startKernelWaiter(entry, fd, head.file, head.mode);
+  startKernelWaiter(entry, opened, head.file, head.mode);
 }
 
-function startKernelWaiter(entry: Entry, fd: number, file: string, mode: LockMode): KernelWaiter {
+/**
+ * The descriptor a kernel waiter will own: the entry's own, which holds no
+ * lock whenever a wait starts, so that winning costs no open and no close on
+ * the hand-off path. The thread owns it from then on: if everybody gives up,
+ * it finishes its wait, unlocks and closes it by itself.
+ */
+function descriptorForWaiter(entry: Entry, file: string, mode: LockMode): { fd: number; writable: boolean } {
+  if (entry.fd !== -1 && entry.holders === 0 && (mode === 'shared' || entry.writable)) {
+    const handed = { fd: entry.fd, writable: entry.writable };
+    entry.fd = -1;
+    return handed;
+  }
+  return openLockFile(file, mode);
+}
+
+function startKernelWaiter(entry: Entry, opened: { fd: number; writable: boolean }, file: string, mode: LockMode): KernelWaiter {
+  const { fd, writable } = opened;
   const waiter: KernelWaiter = {
-    fd, mode, file,
+    fd, writable, mode, file,
     control: native.startWait(fd, 0, flockOp(mode), file,
       (err, abandoned, moved) => onKernelWon(entry, waiter, err, abandoned === true, moved === true)),
   };
@@ -422,7 +438,7 @@ function onKernelWon(entry: Entry, waiter: KernelWaiter, err: NodeJS.ErrnoExcept
     else retireIfIdle(entry);
     return;
   }
-  adopt(entry, waiter.fd);
+  adopt(entry, waiter.fd, waiter.writable);
   entry.queue.shift();
   grantTo(entry, head.mode);
   head.resolve({ entry, mode: head.mode, waitedMs: now() - head.started });
@@ -434,11 +450,11 @@ function releaseDescriptor(fd: number): void {
   fs.closeSync(fd);
 }
 
-/** The kernel lock now lives on `fd` (a waiter's own open): make it the entry's. */
-function adopt(entry: Entry, fd: number): void {
+/** The kernel lock now lives on `fd` (a waiter's): make it the entry's. */
+function adopt(entry: Entry, fd: number, writable: boolean): void {
   if (entry.fd !== -1) fs.closeSync(entry.fd);
   entry.fd = fd;
-  entry.writable = true;
+  entry.writable = writable;
 }
 
 function abortError(file: string, mode: LockMode, started: number, signal: AbortSignal): LockError {
@@ -567,32 +583,32 @@ export function acquireSync(file: string, mode: LockMode, opts: WaitOptions): Gr
       // with its report queued behind this very call: never start a second
       // kernel waiter; look at it, and otherwise retry without blocking.
       const state = takeSync(entry, orphan, 0, file, mode, started);
-      if (state === 'granted') return grantAdopted(entry, orphan.fd, mode, started);
+      if (state === 'granted') return grantAdopted(entry, orphan, mode, started);
       if (state === 'pending') sleepSync(Math.min(backoff, remaining));
       continue;
     } else {
-      let fd: number;
+      let opened: { fd: number; writable: boolean };
       try {
-        fd = openLockFile(file, mode).fd;
+        opened = descriptorForWaiter(entry, file, mode);
       } catch (err) {
         throw lockFileError(file, mode, started, err);
       }
       if (!Number.isFinite(remaining)) {
         // Nothing to give up on: block right here, one wake-up instead of two.
         try {
-          native.flock(fd, flockOp(mode));
+          native.flock(opened.fd, flockOp(mode));
         } catch (err) {
-          fs.closeSync(fd);
+          fs.closeSync(opened.fd);
           throw lockFileError(file, mode, started, err);
         }
-        if (native.sameFile(fd, file)) return grantAdopted(entry, fd, mode, started);
-        releaseDescriptor(fd);
+        if (native.sameFile(opened.fd, file)) return grantAdopted(entry, opened, mode, started);
+        releaseDescriptor(opened.fd);
         continue;
       }
-      waiter = startKernelWaiter(entry, fd, file, mode);
+      waiter = startKernelWaiter(entry, opened, file, mode);
     }
     const state = takeSync(entry, waiter, remaining, file, mode, started);
-    if (state === 'granted') return grantAdopted(entry, waiter.fd, mode, started);
+    if (state === 'granted') return grantAdopted(entry, waiter, mode, started);
     if (state === 'pending') {
       waiter.control.abandon();
       retireIfIdle(entry);
@@ -625,8 +641,8 @@ function takeSync(entry: Entry, waiter: KernelWaiter, ms: number, file: string, 
   return 'granted';
 }
 
-function grantAdopted(entry: Entry, fd: number, mode: LockMode, started: number): Grant {
-  adopt(entry, fd);
+function grantAdopted(entry: Entry, opened: { fd: number; writable: boolean }, mode: LockMode, started: number): Grant {
+  adopt(entry, opened.fd, opened.writable);
   grantTo(entry, mode);
   return { entry, mode, waitedMs: now() - started };
 }
