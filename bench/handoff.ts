@@ -9,7 +9,7 @@
  * side can re-take the lock it just dropped before the other gets it.
  */
 import {
-  FSEXT_ASYNC, OURS_ASYNC, OURS_POLL, OURS_SYNC, PROPER_LOCKFILE, PYTHON_PLAN, RAW_C, RAW_C_KEPT,
+  FSEXT_ASYNC, OURS_ASYNC, OURS_POLL, OURS_SYNC, PROPER_LOCKFILE, PYTHON_PLAN, RAW_C, RAW_C_KEPT, RAW_C_THREAD,
   closeAll, startPeers, type PeerDef, type PeerProcess,
 } from './peers';
 import {
@@ -105,7 +105,9 @@ export const handoff: Scenario = {
   ],
   // ours, acquireSync is not one of the peers: it shows what the
   // sync wait (a thread and a condition variable) costs next to the async one.
-  peers: [RAW_C, RAW_C_KEPT, OURS_ASYNC, OURS_SYNC, OURS_POLL, FSEXT_ASYNC, PROPER_LOCKFILE, PYTHON_PLAN],
+  // Nor is raw C with a waiter thread: the floor of every design that must
+  // not block an event loop, ours and fs-ext's included (two wake-ups).
+  peers: [RAW_C, RAW_C_KEPT, RAW_C_THREAD, OURS_ASYNC, OURS_SYNC, OURS_POLL, FSEXT_ASYNC, PROPER_LOCKFILE, PYTHON_PLAN],
   baseline: RAW_C.id,
   targets: [p50Target, p99Target],
   measure,

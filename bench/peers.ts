@@ -19,7 +19,7 @@ export interface PeerDef {
   readonly id: string;
   readonly label: string;
   readonly lang: 'c' | 'node' | 'python';
-  /** raw-flock.c: reopen|keep; node-peer.ts: a driver name. */
+  /** raw-flock.c: reopen|keep|thread; node-peer.ts: a driver name. */
   readonly variant: string;
   /**
    * How a blocked acquire waits: asleep in flock(2) on some thread, or by
@@ -39,6 +39,8 @@ const peer = (id: string, label: string, lang: PeerDef['lang'], variant: string,
 
 export const RAW_C = peer('raw-c', 'raw C (open every time)', 'c', 'reopen', 'kernel');
 export const RAW_C_KEPT = peer('raw-c-kept', 'raw C, kept fd', 'c', 'keep', 'kernel');
+// The floor of any event-loop design: a thread waits in flock(2), then wakes the loop.
+export const RAW_C_THREAD = peer('raw-c-thread', 'raw C, waiter thread + eventfd', 'c', 'thread', 'kernel');
 export const OURS_SYNC = peer('ours-sync', 'ours, acquireSync', 'node', 'ours-sync', 'kernel');
 export const OURS_ASYNC = peer('ours-async', 'ours, await acquire', 'node', 'ours-async', 'kernel');
 export const OURS_POLL = peer('ours-poll', "ours, waitStrategy 'poll' 100 ms", 'node', 'ours-poll', { pollMs: 100 });

@@ -4,7 +4,7 @@
 // protocol as bench/fixtures/node-peer.ts and bench/fixtures/plan_peer.py, so
 // that every scenario drives every peer the same way:
 //
-//   raw-flock LOCKFILE STAMPFILE reopen|keep
+//   raw-flock LOCKFILE STAMPFILE reopen|keep|thread
 //
 //   uncontended MS               -> ok NS_PER_OP OPS
 //   acquire [TIMEOUT_MS]         -> trying, then: acquired NS_SINCE_STAMP | timeout NS_WAITED
@@ -20,7 +20,12 @@
 // fsync of the temp file before the rename and of the directory after it.
 //
 // "reopen" opens the lock file on every acquire (what a library without an
-// fd cache does); "keep" opens it once. Failures answer "error MESSAGE".
+// fd cache does); "keep" opens it once. "thread" keeps the fd too, but an
+// unbounded "acquire" waits the way any event-loop runtime must: a new
+// thread blocks in flock() and wakes the main thread, asleep in epoll_wait,
+// through an eventfd. It is the floor of every such design (ours and
+// fs-ext's included): two wake-ups per hand-off where a plain flock() has
+// one. Failures answer "error MESSAGE".
 #define _GNU_SOURCE
 #include <errno.h>
 #include <fcntl.h>
@@ -31,6 +36,9 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <pthread.h>
+#include <sys/epoll.h>
+#include <sys/eventfd.h>
 #include <sys/file.h>
 #include <sys/time.h>
 #include <time.h>
@@ -38,6 +46,7 @@
 
 static const char *lock_path;
 static int keep_fd;
+static int wait_in_thread;
 static int lock_fd = -1;
 static int stamp_fd = -1;
 
@@ -103,6 +112,43 @@ static void cmd_uncontended(long ms) {
   reply("ok %.1f %ld", (double)elapsed / ops, ops);
 }
 
+struct thread_wait {
+  int fd, event_fd, result, err;
+};
+
+static void *wait_thread(void *arg) {
+  struct thread_wait *w = arg;
+  int r;
+  while ((r = flock(w->fd, LOCK_EX)) != 0 && errno == EINTR) {}
+  w->result = r;
+  w->err = errno;
+  uint64_t one = 1;
+  if (write(w->event_fd, &one, sizeof one) != sizeof one) abort();
+  return NULL;
+}
+
+// flock(LOCK_EX) on a thread of its own; the calling thread sleeps in
+// epoll_wait until the thread reports through an eventfd, as an event loop does.
+static int flock_on_thread(int fd) {
+  static int event_fd = -1, ep = -1;
+  if (ep < 0) {
+    event_fd = eventfd(0, EFD_CLOEXEC);
+    ep = epoll_create1(EPOLL_CLOEXEC);
+    struct epoll_event ev = {.events = EPOLLIN};
+    if (event_fd < 0 || ep < 0 || epoll_ctl(ep, EPOLL_CTL_ADD, event_fd, &ev) != 0) return -1;
+  }
+  struct thread_wait w = {fd, event_fd, -1, 0};
+  pthread_t t;
+  if (pthread_create(&t, NULL, wait_thread, &w) != 0) return -1;
+  struct epoll_event got;
+  while (epoll_wait(ep, &got, 1, -1) != 1) {}
+  uint64_t n;
+  if (read(event_fd, &n, sizeof n) != sizeof n) abort();
+  pthread_join(t, NULL);
+  errno = w.err;
+  return w.result;
+}
+
 static volatile sig_atomic_t alarm_fired;
 static void on_alarm(int sig) { (void)sig; alarm_fired = 1; }
 
@@ -123,7 +169,8 @@ static void cmd_acquire(long timeout_ms) {
     setitimer(ITIMER_REAL, &it, NULL);
   }
   int r;
-  while ((r = flock(fd, LOCK_EX)) != 0 && errno == EINTR && !alarm_fired) {}
+  if (wait_in_thread && timeout_ms < 0) r = flock_on_thread(fd);
+  else while ((r = flock(fd, LOCK_EX)) != 0 && errno == EINTR && !alarm_fired) {}
   int err = errno;
   int64_t got = now_ns();
   if (timeout_ms >= 0) {
@@ -233,12 +280,13 @@ static void cmd_rmw(const char *file, int64_t start, int64_t end, int durable) {
 }
 
 int main(int argc, char **argv) {
-  if (argc != 4) {
-    fprintf(stderr, "usage: raw-flock LOCKFILE STAMPFILE reopen|keep (commands on stdin; see source)\n");
+  if (argc != 4 || (strcmp(argv[3], "reopen") && strcmp(argv[3], "keep") && strcmp(argv[3], "thread"))) {
+    fprintf(stderr, "usage: raw-flock LOCKFILE STAMPFILE reopen|keep|thread (commands on stdin; see source)\n");
     return 2;
   }
   lock_path = argv[1];
-  keep_fd = strcmp(argv[3], "keep") == 0;
+  wait_in_thread = strcmp(argv[3], "thread") == 0;
+  keep_fd = strcmp(argv[3], "keep") == 0 || wait_in_thread;
   stamp_fd = open(argv[2], O_RDWR | O_CREAT | O_CLOEXEC, 0666);
   if (stamp_fd < 0) { perror(argv[2]); return 2; }
   reply("ready");

@@ -129,7 +129,7 @@ async function main(): Promise<void> {
   }
 
   const rawFlock = path.join(runDir, 'raw-flock');
-  execFileSync('cc', ['-O2', '-Wall', '-o', rawFlock, path.join(ROOT, 'bench', 'raw-flock.c')], { stdio: 'inherit' });
+  execFileSync('cc', ['-O2', '-Wall', '-pthread', '-o', rawFlock, path.join(ROOT, 'bench', 'raw-flock.c')], { stdio: 'inherit' });
   if (!pythonAvailable()) process.stderr.write(`warning: ${PYTHON} not found; the Python plan peer will fail\n`);
   const host = hostInfo();
 
