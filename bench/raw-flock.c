@@ -92,7 +92,7 @@ static void unlock_once(void) {
 static void cmd_uncontended(long ms) {
   // Warm up page cache and dentry first, then time growing batches until MS
   // have passed, so that a 1 µs and a 1 ms peer both get a stable figure.
-  int64_t warm_end = now_ns() + 50 * 1000000LL;
+  int64_t warm_end = now_ns() + 500 * 1000000LL;
   while (now_ns() < warm_end) {
     if (lock_once() != 0) { reply("error flock: %s", strerror(errno)); return; }
     unlock_once();

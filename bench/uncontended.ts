@@ -11,7 +11,7 @@ import { fmtMicros, fmtRatio, peerFiles, type Metric, type RunContext, type Scen
 
 const US_PER_OP: Metric = { key: 'usPerOp', label: 'µs/op', better: 'lower', format: fmtMicros };
 
-/** Timed milliseconds per cell, after each peer's own 50 ms warm-up. */
+/** Timed milliseconds per cell, after each peer's own 500 ms warm-up (the JIT's, for Node). */
 const timedMs = (quick: boolean): number => (quick ? 100 : 300);
 
 async function measure(peer: PeerDef, ctx: RunContext): Promise<Record<string, number>> {
@@ -38,7 +38,7 @@ function atMostTimesRawC(peer: string, factor: number): Target {
 }
 
 const shape = (what: string) => (quick: boolean) =>
-  `exclusive acquire+release in a loop, one process per peer, ${timedMs(quick)} ms timed after a 50 ms warm-up`
+  `exclusive acquire+release in a loop, one process per peer, ${timedMs(quick)} ms timed after a 500 ms warm-up`
   + `; ${what}`;
 
 export const uncontendedSync: Scenario = {
