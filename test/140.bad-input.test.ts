@@ -350,6 +350,27 @@ describe('bad input: a clear error naming the path and cause, the original byte-
       assertIntact(file2, ORIGINAL);
     });
 
+    it('as a non-root user (setpriv), a file the writer may write but not read (mode 0200) is replaced and keeps its mode', async function () {
+      // The writer holds the replaced file open through the rename; on Linux
+      // that open is O_PATH, which needs no read permission.
+      requireRoot(this, 'setpriv');
+      fs.chmodSync(t.dir, 0o755);
+      const nobody = ['--reuid=65534', '--regid=65534', '--clear-groups'];
+      const dir = t.file('wo');
+      fs.mkdirSync(dir, { mode: 0o755 });
+      fs.chownSync(dir, 65534, 65534);
+      for (const op of ['write', 'writeSync', 'writeCb']) {
+        const file = seed(ORIGINAL, `${op}.yaml`, dir);
+        fs.chownSync(file, 65534, 65534);
+        fs.chmodSync(file, 0o200);
+        const r = await runChild('setpriv', nobody, { op, file, data: NEW });
+        assert.deepEqual(r, { ok: true, result: null }, `${op} as nobody: ${JSON.stringify(r)}`);
+        assert.equal(fs.readFileSync(file, 'utf8'), NEW);
+        assert.equal(fs.statSync(file).mode & 0o7777, 0o200, 'the mode is kept');
+        assertNoTemp(dir);
+      }
+    });
+
     it('a read-only mount (EROFS): writes and updates fail naming the file and EROFS; a shared read works on an existing lock file', async function () {
       requireRoot(this, 'mount', 'umount');
       const rw = t.file('rw');
