@@ -602,7 +602,10 @@ export function acquireSync(file: string, mode: LockMode, opts: WaitOptions): Gr
           throw lockFileError(file, mode, started, err);
         }
         if (native.sameFile(opened.fd, file)) return grantAdopted(entry, opened, mode, started);
+        // A peer replaced the lock file during the wait: start over on the new inode.
         releaseDescriptor(opened.fd);
+        detach(entry);
+        retireIfIdle(entry);
         continue;
       }
       waiter = startKernelWaiter(entry, opened, file, mode);

@@ -33,6 +33,49 @@ describe('a lock file deleted and recreated by a peer', () => {
     fs.closeSync(fresh);
   });
 
+  for (const timeout of [Infinity, 5000]) {
+    it(`a synchronous waiter (timeout ${timeout}) that wins the deleted inode locks the new file instead`, async function () {
+      if (!hasPython()) this.skip();
+      const lockFile = t.file(`s${timeout}.lock`);
+      const lock = new FileLock(lockFile, { timeout });
+      lock.acquireSync('exclusive').release(); // the registry now keeps this inode's descriptor idle
+      // The peer holds the old inode, replaces the file, locks the new one, lets go of the old, then of the new.
+      const peer = t.spawn(PYTHON, ['-c', [
+        'import fcntl, os, sys, time',
+        'p = sys.argv[1]',
+        'old = os.open(p, os.O_RDWR)',
+        'fcntl.flock(old, fcntl.LOCK_EX)',
+        'print("held", flush=True)',
+        'time.sleep(0.3)',
+        'os.unlink(p)',
+        'new = os.open(p, os.O_RDWR | os.O_CREAT)',
+        'fcntl.flock(new, fcntl.LOCK_EX)',
+        'fcntl.flock(old, fcntl.LOCK_UN)',
+        'time.sleep(0.3)',
+        'fcntl.flock(new, fcntl.LOCK_UN)',
+        'print("released", flush=True)',
+        'time.sleep(30)',
+      ].join('\n'), lockFile]);
+      await waitForLine(peer, /^held/, 10_000);
+      const h = lock.acquireSync('exclusive');
+      try {
+        await waitForLine(peer, /^released/, 10_000);
+        // Held on the file the path names now: another open file description cannot lock it.
+        const { native } = await import('../lib/native');
+        const probe = fs.openSync(lockFile, 'r');
+        try {
+          assert.equal(native.flock(probe, native.constants.LOCK_EX | native.constants.LOCK_NB), false,
+            'the lock is held on the new lock file, not on the deleted one');
+        } finally {
+          fs.closeSync(probe);
+        }
+      } finally {
+        h.release();
+        peer.kill();
+      }
+    });
+  }
+
   it('Node lockers and Python peers that unlink on release are never two holders at once', async function () {
     if (!hasPython()) this.skip();
     const lockFile = t.file('churn.lock');
