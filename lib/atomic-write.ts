@@ -336,7 +336,7 @@ export interface ReplaceOptions {
   /**
    * Collects descriptors that keep the replaced file's inode alive, for the
    * caller to {@link closePins} once it has released the lock. Without it
-   * they are closed before returning.
+   * the write starts their (background) close itself before returning.
    */
   pins?: number[];
 }

@@ -38,10 +38,7 @@ interface Request {
   cleanup(): void;
 }
 
-interface KernelWaiter {
-  readonly fd: number;
-  /** Whether `fd` was opened for writing (an exclusive lock on NFS needs it). */
-  readonly writable: boolean;
+interface KernelWaiter extends LockFd {
   readonly mode: LockMode;
   readonly file: string;
   readonly control: NativeWait;
@@ -95,13 +92,19 @@ function lockFileError(file: string, mode: LockMode, started: number, cause: unk
   });
 }
 
+/** An open lock file, and whether it was opened for writing (an exclusive lock on NFS needs it). */
+interface LockFd {
+  readonly fd: number;
+  readonly writable: boolean;
+}
+
 /**
  * Opens a lock file without ever truncating it: O_RDWR|O_CREAT (NFS needs a
  * writable open for an exclusive lock; libuv adds O_CLOEXEC so children never
  * inherit it). A shared lock falls back to a read-only open of an existing
  * file, so readers without write permission can still lock.
  */
-function openLockFile(file: string, mode: LockMode): { fd: number; writable: boolean } {
+function openLockFile(file: string, mode: LockMode): LockFd {
   try {
     return { fd: fs.openSync(file, O_RDWR | O_CREAT, 0o666), writable: true };
   } catch (err) {
@@ -371,7 +374,7 @@ function waitInKernel(entry: Entry, head: Request): void {
     entry.waiter.control.resume();
     return;
   }
-  let opened: { fd: number; writable: boolean };
+  let opened: LockFd;
   try {
     opened = descriptorForWaiter(entry, head.file, head.mode);
   } catch (err) {
@@ -389,7 +392,7 @@ function waitInKernel(entry: Entry, head: Request): void {
  * the hand-off path. The thread owns it from then on: if everybody gives up,
  * it finishes its wait, unlocks and closes it by itself.
  */
-function descriptorForWaiter(entry: Entry, file: string, mode: LockMode): { fd: number; writable: boolean } {
+function descriptorForWaiter(entry: Entry, file: string, mode: LockMode): LockFd {
   if (entry.fd !== -1 && entry.holders === 0 && (mode === 'shared' || entry.writable)) {
     const handed = { fd: entry.fd, writable: entry.writable };
     entry.fd = -1;
@@ -398,7 +401,7 @@ function descriptorForWaiter(entry: Entry, file: string, mode: LockMode): { fd: 
   return openLockFile(file, mode);
 }
 
-function startKernelWaiter(entry: Entry, opened: { fd: number; writable: boolean }, file: string, mode: LockMode): KernelWaiter {
+function startKernelWaiter(entry: Entry, opened: LockFd, file: string, mode: LockMode): KernelWaiter {
   const { fd, writable } = opened;
   const waiter: KernelWaiter = {
     fd, writable, mode, file,
@@ -438,7 +441,7 @@ function onKernelWon(entry: Entry, waiter: KernelWaiter, err: NodeJS.ErrnoExcept
     else retireIfIdle(entry);
     return;
   }
-  adopt(entry, waiter.fd, waiter.writable);
+  adopt(entry, waiter);
   entry.queue.shift();
   grantTo(entry, head.mode);
   head.resolve({ entry, mode: head.mode, waitedMs: now() - head.started });
@@ -451,7 +454,7 @@ function releaseDescriptor(fd: number): void {
 }
 
 /** The kernel lock now lives on `fd` (a waiter's): make it the entry's. */
-function adopt(entry: Entry, fd: number, writable: boolean): void {
+function adopt(entry: Entry, { fd, writable }: LockFd): void {
   if (entry.fd !== -1) fs.closeSync(entry.fd);
   entry.fd = fd;
   entry.writable = writable;
@@ -587,7 +590,7 @@ export function acquireSync(file: string, mode: LockMode, opts: WaitOptions): Gr
       if (state === 'pending') sleepSync(Math.min(backoff, remaining));
       continue;
     } else {
-      let opened: { fd: number; writable: boolean };
+      let opened: LockFd;
       try {
         opened = descriptorForWaiter(entry, file, mode);
       } catch (err) {
@@ -602,10 +605,7 @@ export function acquireSync(file: string, mode: LockMode, opts: WaitOptions): Gr
           throw lockFileError(file, mode, started, err);
         }
         if (native.sameFile(opened.fd, file)) return grantAdopted(entry, opened, mode, started);
-        // A peer replaced the lock file during the wait: start over on the new inode.
-        releaseDescriptor(opened.fd);
-        detach(entry);
-        retireIfIdle(entry);
+        forgetReplaced(entry, opened.fd);
         continue;
       }
       waiter = startKernelWaiter(entry, opened, file, mode);
@@ -633,19 +633,24 @@ function takeSync(entry: Entry, waiter: KernelWaiter, ms: number, file: string, 
   if (state === 'pending') return 'pending';
   entry.waiter = null;
   if (state === 'ended') return 'retry';
-  if (state === 'moved' || waiter.mode !== mode) {
-    releaseDescriptor(waiter.fd);
-    if (state === 'moved') {
-      detach(entry);
-      retireIfIdle(entry);
-    }
-    return 'retry';
-  }
-  return 'granted';
+  if (state === 'moved') forgetReplaced(entry, waiter.fd);
+  else if (waiter.mode !== mode) releaseDescriptor(waiter.fd);
+  else return 'granted';
+  return 'retry';
 }
 
-function grantAdopted(entry: Entry, opened: { fd: number; writable: boolean }, mode: LockMode, started: number): Grant {
-  adopt(entry, opened.fd, opened.writable);
+/**
+ * A sync wait won `fd`, but a peer replaced the lock file meanwhile: let go,
+ * and forget the entry so that the retry starts over on the new inode.
+ */
+function forgetReplaced(entry: Entry, fd: number): void {
+  releaseDescriptor(fd);
+  detach(entry);
+  retireIfIdle(entry);
+}
+
+function grantAdopted(entry: Entry, opened: LockFd, mode: LockMode, started: number): Grant {
+  adopt(entry, opened);
   grantTo(entry, mode);
   return { entry, mode, waitedMs: now() - started };
 }
