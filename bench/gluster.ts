@@ -1,6 +1,6 @@
 /**
  * `npm run bench -- --gluster`: hand-off and read-modify-write across the two
- * GlusterFS client "hosts" of test/gluster/ (one volume mounted twice, each
+ * GlusterFS client "hosts" of test/multi-host/gluster/ (one volume mounted twice, each
  * mount's FUSE client in its own network namespace, fl_a and fl_b), each
  * peer beside itself on local disk in the same run.
  *
@@ -20,7 +20,7 @@ import { OURS_ASYNC, RAW_C, type PeerDef } from './peers';
 import { RMW_OURS_SYNC, RMW_OURS_SYNC_DURABLE, RMW_RAW_C, rmw } from './rmw';
 import { ROOT, type Host, type RunContext, type Scenario } from './util';
 
-const SCRIPTS = path.join(ROOT, 'test', 'gluster');
+const SCRIPTS = path.join(ROOT, 'test', 'multi-host', 'gluster');
 
 export interface GlusterMounts {
   readonly a: string;
@@ -39,7 +39,7 @@ export function glusterUnavailable(): string | null {
   return null;
 }
 
-/** test/gluster/gluster-up.sh: the volume, two netns hosts, two mounts. */
+/** test/multi-host/gluster/gluster-up.sh: the volume, two netns hosts, two mounts. */
 export function glusterUp(): GlusterMounts {
   const out = execFileSync('bash', [path.join(SCRIPTS, 'gluster-up.sh')],
     { encoding: 'utf8', stdio: ['ignore', 'pipe', 'inherit'] });
@@ -49,7 +49,7 @@ export function glusterUp(): GlusterMounts {
   return { a, b };
 }
 
-/** test/gluster/gluster-down.sh; synchronous, so that it can run from an 'exit' handler. Never throws. */
+/** test/multi-host/gluster/gluster-down.sh; synchronous, so that it can run from an 'exit' handler. Never throws. */
 export function glusterDown(): void {
   try {
     execFileSync('bash', [path.join(SCRIPTS, 'gluster-down.sh')], { stdio: ['ignore', 'inherit', 'inherit'], timeout: 120_000 });

@@ -27,7 +27,7 @@ const SCENARIOS: readonly Scenario[] = [uncontendedSync, uncontendedAsync, hando
 const USAGE = `usage: npm run bench -- [--quick] [--runs N] [--only NAME[,NAME…]]
        npm run bench -- --gluster [--quick] [--runs N]
   --gluster      instead of the scenarios below: hand-off and read-modify-write across
-                 two GlusterFS client hosts (test/gluster/), beside the same on local
+                 two GlusterFS client hosts (test/multi-host/gluster/), beside the same on local
                  disk; root only; sets the volume up and tears it down (about a minute)
   --quick        one run, shorter cells (about a minute)
   --runs N       runs per cell, the median is reported (default 3; 1 with --quick)
@@ -208,7 +208,7 @@ async function main(): Promise<void> {
   console.log(`median of ${runs} run${runs === 1 ? '' : 's'} per cell${quick ? ' (--quick)' : ''}; `
     + '× raw C = this peer ÷ raw C (open every time) in the same run; spread = half the range of the runs');
   if (gluster) {
-    console.log(`GlusterFS: one volume (test/gluster/gluster-up.sh), two client hosts in netns fl_a / fl_b; `
+    console.log(`GlusterFS: one volume (test/multi-host/gluster/gluster-up.sh), two client hosts in netns fl_a / fl_b; `
       + `setup ${setupS?.toFixed(1)} s, teardown ${teardownS?.toFixed(1)} s; × raw C is against raw C on local disk`);
   }
   console.log(report.text);

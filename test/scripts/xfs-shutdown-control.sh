@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# Control experiment for test/130.power-cut.test.ts, without Node or this
+# Control experiment for test/durable/power-cut.test.ts, without Node or this
 # library: a plain Python writer does write -> fsync -> rename -> fsync(dir)
 # for a new file f-I and a rewrite of state.yaml per step, and prints
 # "ack I". After 25 steps the xfs is shut down (`xfs_io -x -c "$FLAGS"`)

@@ -1,13 +1,13 @@
 // Fencing tokens on local disk: the counter under the lock, and the fenced
 // ReadModifyWrite / AtomicFileWriter refusing a holder whose lock was taken over.
 // (On a local disk the kernel never takes a lock away; a stale holder is
-// simulated by a second holder bumping the token. test/303 does it for real.)
+// simulated by a second holder bumping the token. test/multi-host/partition.test.ts does it for real.)
 import * as assert from 'node:assert/strict';
 import * as fs from 'node:fs';
 import {
   acquireFenced, acquireFencedSync, checkFence, readFence, fenceFileOf, AtomicFileWriter, ReadModifyWrite, FileLock, FileLockingError,
-} from '../lib';
-import { sandbox, sleep } from './helpers';
+} from '../../lib';
+import { sandbox, sleep } from '../helpers';
 
 const temps = (dir: string): string[] => fs.readdirSync(dir).filter((f) => f.endsWith('.tmp'));
 const fenced = (code = 'EFENCED') => (err: unknown): boolean => err instanceof FileLockingError && err.code === code;

@@ -1,8 +1,8 @@
 import * as assert from 'node:assert/strict';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
-import { FIXTURES_JS, sandbox } from './helpers';
-import { fdArg, hasStrace, pathOfFd, retNum, stringArgs, traced, type Call } from './fixtures/rel_strace';
+import { FIXTURES_JS, sandbox } from '../helpers';
+import { fdArg, hasStrace, pathOfFd, retNum, stringArgs, traced, type Call } from '../fixtures/rel_strace';
 
 // One write, traced with strace -f: what reaches the disk, in which order.
 // Durable: the temp file is fsync'd before the rename (so the new name never

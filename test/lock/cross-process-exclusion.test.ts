@@ -1,7 +1,7 @@
 import * as assert from 'node:assert/strict';
 import { once } from 'node:events';
-import { FileLock } from '../lib';
-import { Locker, sandbox, sleep } from './helpers';
+import { FileLock } from '../../lib';
+import { Locker, sandbox, sleep } from '../helpers';
 
 describe('FileLock across processes', () => {
   const t = sandbox();

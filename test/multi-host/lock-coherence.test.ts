@@ -1,13 +1,13 @@
 // checkLockCoherence: does a lock taken here exclude other processes, and
 // (with peerDir) processes using another mount of the same directory?
 // Negative control: two bindfs mounts of one directory, whose locks are not
-// shared. (The GlusterFS pair is checked in 300.gluster.test.ts.)
+// shared. (The GlusterFS pair is checked in gluster.test.ts.)
 import { strict as assert } from 'node:assert';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { execFileSync } from 'node:child_process';
-import { sandbox } from './helpers';
-import { checkLockCoherence } from '../lib';
+import { sandbox } from '../helpers';
+import { checkLockCoherence } from '../../lib';
 
 describe('checkLockCoherence', function () {
   this.timeout(60_000);

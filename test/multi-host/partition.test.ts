@@ -3,17 +3,17 @@
 // believes it holds it (split-brain); when B comes back, its late write is
 // refused by the fencing token, and the file keeps A's data.
 //
-// Same environment as test/300 (test/gluster/gluster-up.sh: one volume, two
+// Same environment as test/multi-host/gluster.test.ts (test/multi-host/gluster/gluster-up.sh: one volume, two
 // FUSE clients in network namespaces fl_a and fl_b, the server dropping a
 // vanished client's locks after ~5 s). B is cut off by taking down its veth,
-// fl_vb. Needs root and glusterfs-server/-client; skipped otherwise, like 300.
+// fl_vb. Needs root and glusterfs-server/-client; skipped otherwise, like gluster.test.ts.
 import { strict as assert } from 'node:assert';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
 import { once } from 'node:events';
 import { useGluster, glusterDown, type Host } from './gluster-env';
-import { FIXTURES_JS, Locker, sleep } from './helpers';
+import { FIXTURES_JS, Locker, sleep } from '../helpers';
 
 
 const ms = (t0: bigint): number => Number(process.hrtime.bigint() - t0) / 1e6;

@@ -6,8 +6,8 @@
 import { strict as assert } from 'node:assert';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
-import { FIXTURES_JS, sandbox } from './helpers';
-import { hasStrace, traced } from './fixtures/rel_strace';
+import { FIXTURES_JS, sandbox } from '../helpers';
+import { hasStrace, traced } from '../fixtures/rel_strace';
 
 type Outcome = { ok: true; result: unknown } | { ok: false; name: string; code: string; message: string; path: string; causeCode?: string };
 

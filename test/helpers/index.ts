@@ -4,10 +4,10 @@ import * as path from 'node:path';
 import { spawn, type ChildProcess, type SpawnOptions } from 'node:child_process';
 import { once } from 'node:events';
 
-/** The repository root, from dist/test/. */
-export const ROOT = path.resolve(__dirname, '..', '..');
+/** The repository root, from dist/test/helpers/. */
+export const ROOT = path.resolve(__dirname, '..', '..', '..');
 export const FIXTURES_SRC = path.join(ROOT, 'test', 'fixtures');
-export const FIXTURES_JS = path.join(__dirname, 'fixtures');
+export const FIXTURES_JS = path.join(__dirname, '..', 'fixtures');
 /** Debian's python3, which has python3-yaml (the pyenv python3 on PATH does not). */
 export const PYTHON = '/usr/bin/python3';
 

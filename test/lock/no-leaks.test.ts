@@ -1,7 +1,7 @@
 import * as assert from 'node:assert/strict';
 import * as path from 'node:path';
 import { once } from 'node:events';
-import { FIXTURES_JS, sandbox, waitForLine } from './helpers';
+import { FIXTURES_JS, sandbox, waitForLine } from '../helpers';
 
 describe('no leaks', () => {
   const t = sandbox();

@@ -1,7 +1,7 @@
 import * as assert from 'node:assert/strict';
 import * as path from 'node:path';
-import { FileLock } from '../lib';
-import { FIXTURES_SRC, PYTHON, hasPython, sandbox, sleep, waitForLine } from './helpers';
+import { FileLock } from '../../lib';
+import { FIXTURES_SRC, PYTHON, hasPython, sandbox, sleep, waitForLine } from '../helpers';
 
 describe('interop with a Python peer using fcntl.flock on F.lock', function () {
   const t = sandbox();

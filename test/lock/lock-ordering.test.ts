@@ -1,7 +1,7 @@
 import * as assert from 'node:assert/strict';
 import * as path from 'node:path';
-import { acquireAll, acquireAllSync, FileLock } from '../lib';
-import { sandbox, waitForLine } from './helpers';
+import { acquireAll, acquireAllSync, FileLock } from '../../lib';
+import { sandbox, waitForLine } from '../helpers';
 
 describe('several locks at once', () => {
   const t = sandbox();
@@ -10,7 +10,7 @@ describe('several locks at once', () => {
     const a = t.file('a.lock');
     const b = t.file('b.lock');
     const script = (first: string, second: string): string => `
-      const { acquireAll } = require(${JSON.stringify(path.resolve(__dirname, '..', 'lib'))});
+      const { acquireAll } = require(${JSON.stringify(path.resolve(__dirname, '..', '..', 'lib'))});
       (async () => {
         for (let i = 0; i < 300; i++) {
           const set = await acquireAll([{ lockFile: ${JSON.stringify(first)}, mode: 'exclusive' },

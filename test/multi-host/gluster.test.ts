@@ -1,6 +1,6 @@
 // Several machines: the real API on GlusterFS, from two client "hosts".
 //
-// test/gluster/gluster-up.sh starts a one-brick volume and mounts it twice,
+// test/multi-host/gluster/gluster-up.sh starts a one-brick volume and mounts it twice,
 // each mount's FUSE client in its own network namespace (fl_a, fl_b). A
 // process "on host A" is started with `nsenter --net=/run/netns/fl_a` and uses
 // A's mount point; one "on host B" the same with B. Locks and files go through
@@ -16,9 +16,9 @@ import * as path from 'node:path';
 import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
 import { once } from 'node:events';
 import { GLUSTER_SCRIPTS, useGluster, glusterDown, type Host } from './gluster-env';
-import { FIXTURES_JS, Locker, waitForLine, sleep } from './helpers';
-import { SafeFileReader, AtomicFileWriter, checkLockCoherence } from '../lib';
-import { payload, check } from './fixtures/gl_replace';
+import { FIXTURES_JS, Locker, waitForLine, sleep } from '../helpers';
+import { SafeFileReader, AtomicFileWriter, checkLockCoherence } from '../../lib';
+import { payload, check } from '../fixtures/gl_replace';
 
 
 describe('several machines: GlusterFS seen from two client hosts', function () {

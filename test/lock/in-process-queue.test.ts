@@ -1,7 +1,7 @@
 import * as assert from 'node:assert/strict';
 import * as fs from 'node:fs';
-import { FileLock, LockError } from '../lib';
-import { Locker, sandbox, sleep } from './helpers';
+import { FileLock, LockError } from '../../lib';
+import { Locker, sandbox, sleep } from '../helpers';
 
 async function incrementUnderLock(lock: FileLock, counter: string): Promise<void> {
   await lock.acquireExclusive(async () => {

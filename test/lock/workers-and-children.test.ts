@@ -3,8 +3,8 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { Worker } from 'node:worker_threads';
 import { once } from 'node:events';
-import { FileLock } from '../lib';
-import { Locker, sandbox } from './helpers';
+import { FileLock } from '../../lib';
+import { Locker, sandbox } from '../helpers';
 
 describe('worker_threads and child processes', () => {
   const t = sandbox();
@@ -14,7 +14,7 @@ describe('worker_threads and child processes', () => {
     const h = await new FileLock(lockFile).acquire('exclusive');
     const code = `
       const { parentPort, workerData } = require('node:worker_threads');
-      const { FileLock } = require(${JSON.stringify(path.resolve(__dirname, '..', 'lib'))});
+      const { FileLock } = require(${JSON.stringify(path.resolve(__dirname, '..', '..', 'lib'))});
       const lock = new FileLock(workerData.lockFile);
       const busy = lock.tryAcquire('exclusive');
       parentPort.postMessage({ busyGot: busy !== null });
@@ -42,7 +42,7 @@ describe('worker_threads and child processes', () => {
     await holder.send('acquire exclusive');
     const code = `
       const { parentPort, workerData } = require('node:worker_threads');
-      const { FileLock } = require(${JSON.stringify(path.resolve(__dirname, '..', 'lib'))});
+      const { FileLock } = require(${JSON.stringify(path.resolve(__dirname, '..', '..', 'lib'))});
       new FileLock(workerData.lockFile).acquire('exclusive', { timeout: Infinity });
       parentPort.postMessage('waiting');`;
     const worker = new Worker(code, { eval: true, workerData: { lockFile } });

@@ -1,8 +1,8 @@
 import * as assert from 'node:assert/strict';
 import * as path from 'node:path';
 import { once } from 'node:events';
-import { FileLock } from '../lib';
-import { sandbox, waitForLine } from './helpers';
+import { FileLock } from '../../lib';
+import { sandbox, waitForLine } from '../helpers';
 
 describe('the FILE_LOCKING_DISABLE=1 rollback switch', () => {
   const t = sandbox();
@@ -10,7 +10,7 @@ describe('the FILE_LOCKING_DISABLE=1 rollback switch', () => {
   it('takes no kernel lock and warns once per process', async () => {
     const lockFile = t.file('off.lock');
     const script = `
-      const { FileLock } = require(${JSON.stringify(path.resolve(__dirname, '..', 'lib'))});
+      const { FileLock } = require(${JSON.stringify(path.resolve(__dirname, '..', '..', 'lib'))});
       const lock = new FileLock(${JSON.stringify(lockFile)});
       (async () => {
         const a = await lock.acquire('exclusive'); a.release();

@@ -2,8 +2,8 @@ import * as assert from 'node:assert/strict';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { once } from 'node:events';
-import { FileLock } from '../lib';
-import { FIXTURES_JS, FIXTURES_SRC, PYTHON, hasPython, sandbox, sleep, waitForLine } from './helpers';
+import { FileLock } from '../../lib';
+import { FIXTURES_JS, FIXTURES_SRC, PYTHON, hasPython, sandbox, sleep, waitForLine } from '../helpers';
 
 describe('a lock file deleted and recreated by a peer', () => {
   const t = sandbox();
@@ -11,7 +11,7 @@ describe('a lock file deleted and recreated by a peer', () => {
   it('a waiter that wins the deleted inode notices and locks the new file instead', async () => {
     const lockFile = t.file('d.lock');
     const fd = fs.openSync(lockFile, 'a+');
-    const { native } = await import('../lib/native');
+    const { native } = await import('../../lib/native');
     native.flock(fd, native.constants.LOCK_EX);
     const lock = new FileLock(lockFile, { timeout: 5000 });
     const waiting = lock.acquire('exclusive');
@@ -61,7 +61,7 @@ describe('a lock file deleted and recreated by a peer', () => {
       try {
         await waitForLine(peer, /^released/, 10_000);
         // Held on the file the path names now: another open file description cannot lock it.
-        const { native } = await import('../lib/native');
+        const { native } = await import('../../lib/native');
         const probe = fs.openSync(lockFile, 'r');
         try {
           assert.equal(native.flock(probe, native.constants.LOCK_EX | native.constants.LOCK_NB), false,

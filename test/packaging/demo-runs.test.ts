@@ -2,7 +2,7 @@ import * as assert from 'node:assert/strict';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { once } from 'node:events';
-import { ROOT, hasPython, sandbox } from './helpers';
+import { ROOT, hasPython, sandbox } from '../helpers';
 
 describe('the demo (npm start)', function () {
   this.timeout(90_000);

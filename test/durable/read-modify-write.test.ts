@@ -1,7 +1,7 @@
 import * as assert from 'node:assert/strict';
 import * as fs from 'node:fs';
-import { FileLock, FileLockingError, ReadModifyWrite } from '../lib';
-import { sandbox, sleep } from './helpers';
+import { FileLock, FileLockingError, ReadModifyWrite } from '../../lib';
+import { sandbox, sleep } from '../helpers';
 
 describe('ReadModifyWrite', () => {
   const t = sandbox();

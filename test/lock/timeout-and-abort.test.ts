@@ -1,6 +1,6 @@
 import * as assert from 'node:assert/strict';
-import { FileLock, LockError } from '../lib';
-import { Locker, sandbox } from './helpers';
+import { FileLock, LockError } from '../../lib';
+import { Locker, sandbox } from '../helpers';
 
 describe('FileLock timeouts and aborts', () => {
   const t = sandbox();

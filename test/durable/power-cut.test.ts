@@ -2,9 +2,9 @@ import * as assert from 'node:assert/strict';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { once } from 'node:events';
-import { FIXTURES_JS, FIXTURES_SRC, PYTHON, hasPython, sandbox, sleep, waitForLine } from './helpers';
-import { Undo, have, isRoot, sh, umount } from './fixtures/rel_system';
-import { fileText, stateText } from './fixtures/rel_pc_writer';
+import { FIXTURES_JS, FIXTURES_SRC, PYTHON, hasPython, sandbox, sleep, waitForLine } from '../helpers';
+import { Undo, have, isRoot, sh, umount } from '../fixtures/rel_system';
+import { fileText, stateText } from '../fixtures/rel_pc_writer';
 
 // A power cut, simulated: an xfs file system on a loop device is shut down
 // with `xfs_io -x -c shutdown` while a writer is busy on it (from then on

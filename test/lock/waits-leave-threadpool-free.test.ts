@@ -1,8 +1,8 @@
 import * as assert from 'node:assert/strict';
 import * as fsp from 'node:fs/promises';
 import { setMaxListeners } from 'node:events';
-import { FileLock } from '../lib';
-import { Locker, sandbox } from './helpers';
+import { FileLock } from '../../lib';
+import { Locker, sandbox } from '../helpers';
 
 describe('waiting never occupies the libuv threadpool', () => {
   const t = sandbox();

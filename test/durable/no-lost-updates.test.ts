@@ -2,8 +2,8 @@ import * as assert from 'node:assert/strict';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { spawnSync, type ChildProcess } from 'node:child_process';
-import { dumpYaml, parseYaml } from '../lib';
-import { FIXTURES_JS, FIXTURES_SRC, PYTHON, hasPython, sandbox, waitForLine } from './helpers';
+import { dumpYaml, parseYaml } from '../../lib';
+import { FIXTURES_JS, FIXTURES_SRC, PYTHON, hasPython, sandbox, waitForLine } from '../helpers';
 
 // Four Node processes (ReadModifyWrite, execute and executeSync in turn) and
 // two Python processes (the plan's read-modify-write shape with

@@ -3,9 +3,9 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { once } from 'node:events';
 import type { ChildProcess } from 'node:child_process';
-import { FileLock, dumpYaml, parseYaml } from '../lib';
-import { FIXTURES_JS, sandbox, sleep, waitForLine } from './helpers';
-import { versionDoc, versionText, type VersionDoc } from './fixtures/rel_versions';
+import { FileLock, dumpYaml, parseYaml } from '../../lib';
+import { FIXTURES_JS, sandbox, sleep, waitForLine } from '../helpers';
+import { versionDoc, versionText, type VersionDoc } from '../fixtures/rel_versions';
 
 // SIGKILL a writer at random moments. After each kill the file must parse,
 // be byte for byte one version the writer wrote (the last one it

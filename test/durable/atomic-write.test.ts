@@ -1,7 +1,7 @@
 import * as assert from 'node:assert/strict';
 import * as fs from 'node:fs';
-import { AtomicFileWriter, FileLock, FileLockingError, SafeFileReader } from '../lib';
-import { Locker, sandbox, sleep } from './helpers';
+import { AtomicFileWriter, FileLock, FileLockingError, SafeFileReader } from '../../lib';
+import { Locker, sandbox, sleep } from '../helpers';
 
 const temps = (dir: string): string[] => fs.readdirSync(dir).filter((f) => f.endsWith('.tmp'));
 

@@ -1,8 +1,8 @@
 import * as assert from 'node:assert/strict';
 import * as fs from 'node:fs';
-import { native } from '../lib/native';
-import { RecordLock } from '../lib';
-import { sandbox } from './helpers';
+import { native } from '../../lib/native';
+import { RecordLock } from '../../lib';
+import { sandbox } from '../helpers';
 
 const { LOCK_EX, LOCK_SH, LOCK_NB, LOCK_UN, F_WRLCK } = native.constants;
 

@@ -1,14 +1,14 @@
-// The GlusterFS test environment shared by the multi-host suites (300, 303):
-// test/gluster/gluster-up.sh starts one volume mounted twice, each mount's
+// The GlusterFS test environment shared by the multi-host suites (gluster.test.ts, partition.test.ts):
+// test/multi-host/gluster/gluster-up.sh starts one volume mounted twice, each mount's
 // FUSE client in its own network namespace (fl_a, fl_b: two "hosts").
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { execFileSync } from 'node:child_process';
-import { ROOT } from './helpers';
+import { ROOT } from '../helpers';
 
 export type Host = 'a' | 'b';
-/** test/gluster: the environment's scripts. */
-export const GLUSTER_SCRIPTS = path.join(ROOT, 'test', 'gluster');
+/** test/multi-host/gluster: the environment's scripts. */
+export const GLUSTER_SCRIPTS = path.join(ROOT, 'test', 'multi-host', 'gluster');
 
 /** Why the suite cannot run here, or null. Once the packages are there, a setup failure is a failure. */
 export function missingPrerequisite(): string | null {
