@@ -9,15 +9,15 @@ import { parseArgs } from 'node:util';
 import { spawn } from 'node:child_process';
 import * as fs from 'node:fs';
 import { constants as osConstants } from 'node:os';
-import { FileLock } from './file-lock';
-import { AtomicFileWriter } from './atomic-write';
-import { SafeFileReader } from './safe-reader';
-import { ReadModifyWrite } from './read-modify-write';
-import { lockHolders } from './lock-holders';
-import { LockError, FileLockingError } from './errors';
+import { FileLock } from './lock/file-lock';
+import { lockHolders } from './lock/holders';
+import { AtomicFileWriter } from './durable/atomic-file-writer';
+import { SafeFileReader } from './durable/safe-file-reader';
+import { ReadModifyWrite } from './durable/read-modify-write';
+import { LockError, FileLockingError, spawnError } from './errors';
 import { parseYaml } from './yaml';
 
-export const EXIT = { ok: 0, conflict: 1, usage: 2, failure: 3 } as const;
+const EXIT = { ok: 0, conflict: 1, usage: 2, failure: 3 } as const;
 
 const HELP: Record<string, string> = {
   main: `Usage: file-locking <command> [options]
@@ -133,8 +133,7 @@ async function cmdRun(argv: string[]): Promise<number> {
     const forward = (sig: NodeJS.Signals): void => { child.kill(sig); };
     for (const sig of ['SIGINT', 'SIGTERM', 'SIGHUP'] as const) process.on(sig, forward);
     return await new Promise<number>((resolve, reject) => {
-      child.on('error', (err) => reject(new FileLockingError((err as NodeJS.ErrnoException).code ?? 'ESPAWN',
-        `Could not run ${command[0]}: ${err.message}`, command[0], err)));
+      child.on('error', (err) => reject(spawnError(command[0], err)));
       child.on('exit', (code, signal) => resolve(code ?? 128 + (signal ? osConstants.signals[signal] : 0)));
     });
   } finally {

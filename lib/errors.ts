@@ -1,8 +1,30 @@
+/**
+ * Every error the package throws is built here, so that one search finds
+ * where a code comes from and every message has the same shape: what failed,
+ * on which path, why, and what to do.
+ *
+ * This module is the floor of the architecture: it imports nothing of the
+ * package, and every room (lock/, durable/, the backend, the CLI) imports it.
+ */
 import { constants } from 'node:os';
-import type { LockHolder } from './lock-holders';
+import { performance } from 'node:perf_hooks';
 
 /** How a lock is held: many readers, or one writer. */
 export type LockMode = 'shared' | 'exclusive';
+
+/** One lock on a file as the kernel reports it (see {@link lockHolders}). */
+export interface LockHolder {
+  /** Process id; -1 for OFD locks, whose owner the kernel does not record. */
+  readonly pid: number;
+  /** `exclusive` for a write lock, `shared` for a read lock. */
+  readonly mode: LockMode;
+  /** `flock` for flock(2); `posix` and `ofd` for fcntl(2) record locks. */
+  readonly kind: 'flock' | 'posix' | 'ofd';
+  /** True for a process blocked waiting for the lock rather than holding it. */
+  readonly waiting: boolean;
+  /** The holder's command name, when /proc still has it. */
+  readonly command?: string;
+}
 
 /**
  * Stable codes of {@link LockError}:
@@ -78,6 +100,9 @@ export class FileLockingError extends Error {
   }
 }
 
+// ---------------------------------------------------------------------------
+// System errors
+
 const ESTALE_ERRNO = -(constants.errno.ESTALE ?? 116);
 
 /**
@@ -91,38 +116,214 @@ export function isStale(err: unknown): boolean {
 }
 
 /** The error's system code, with ESTALE named (Node 20 cannot). @internal */
-export function codeOf(err: unknown): string {
+function codeOf(err: unknown): string {
   if (isStale(err)) return 'ESTALE';
   return isErrno(err) ? err.code as string : 'EUNKNOWN';
-}
-
-/**
- * Runs `fn`, and once more if it fails with ESTALE: a path lookup after
- * another client's rename gets a fresh handle. A second ESTALE propagates.
- * Only for steps that are safe to repeat (a whole read; a rename that did
- * not happen). @internal
- */
-export function retryStale<T>(fn: () => T): T {
-  try {
-    return fn();
-  } catch (err) {
-    if (!isStale(err)) throw err;
-    return fn();
-  }
-}
-
-/** Async {@link retryStale}. @internal */
-export async function retryStaleAsync<T>(fn: () => Promise<T>): Promise<T> {
-  try {
-    return await fn();
-  } catch (err) {
-    if (!isStale(err)) throw err;
-    return fn();
-  }
 }
 
 /** Node's system errors carry `code`, `errno` and `syscall`. @internal */
 export function isErrno(err: unknown, ...codes: string[]): err is NodeJS.ErrnoException {
   return err instanceof Error && typeof (err as NodeJS.ErrnoException).code === 'string' &&
     (codes.length === 0 || codes.includes((err as NodeJS.ErrnoException).code as string));
+}
+
+/** A system error made by us, shaped like Node's (code, errno, syscall). @internal */
+export function systemError(code: 'ENOSPC' | 'EISDIR', syscall: string, target?: string): NodeJS.ErrnoException {
+  const known = { ENOSPC: [28, 'no space left on device'], EISDIR: [21, 'illegal operation on a directory'] } as const;
+  const [errno, text] = known[code];
+  return Object.assign(new Error(`${code}: ${text}, ${target ?? syscall}`), { code, errno: -errno, syscall, path: target });
+}
+
+const reasonOf = (err: unknown): string => (err instanceof Error ? err.message : String(err));
+
+// ---------------------------------------------------------------------------
+// Arguments and options (lib/options.ts checks them; these say what is wrong)
+
+/** A wrong argument or option value: `TypeError`/`RangeError` with a stable `code`. @internal */
+type ArgumentErrorCode = 'EUNKNOWNOPTION' | 'EINVALIDOPTION' | 'EINVALIDARG';
+
+function argumentError<E extends TypeError | RangeError>(error: E, code: ArgumentErrorCode): E & { code: ArgumentErrorCode } {
+  return Object.assign(error, { code });
+}
+
+/** An option the call does not know: a typo must not silently mean a default. @internal */
+export function unknownOptionError(where: string, key: string, known: readonly string[], suggestion: string | undefined): TypeError {
+  const hint = suggestion === undefined ? '' : ` Did you mean "${suggestion}"?`;
+  return argumentError(new TypeError(`${where}: unknown option "${key}" (known: ${known.join(', ')}).${hint}`), 'EUNKNOWNOPTION');
+}
+
+/** An option value of the wrong type or out of range. @internal */
+export function invalidOptionError(where: string, name: string, expected: string, got: unknown, range = false): TypeError | RangeError {
+  const message = `${where}: ${name} must be ${expected}, got ${describe(got)}`;
+  return argumentError(range ? new RangeError(message) : new TypeError(message), 'EINVALIDOPTION');
+}
+
+/** A positional argument that is not what the call takes. @internal */
+export function invalidArgumentError(where: string, what: string, got: unknown): TypeError {
+  return argumentError(new TypeError(`${where}: ${what}; got ${describe(got)}`), 'EINVALIDARG');
+}
+
+/** A path no file can have (empty, NUL, not a string), refused before any I/O. @internal */
+export function invalidPathError(where: string, why: string, p: unknown): FileLockingError {
+  return new FileLockingError('EINVALIDPATH', `${where}: ${why}`, typeof p === 'string' ? p : String(p));
+}
+
+function describe(v: unknown): string {
+  if (v === null) return 'null';
+  if (typeof v === 'string') return JSON.stringify(v);
+  if (typeof v === 'number' || typeof v === 'boolean' || typeof v === 'bigint') return String(v);
+  return typeof v;
+}
+
+// ---------------------------------------------------------------------------
+// Locks
+
+const since = (started: number): number => performance.now() - started;
+
+/** The lock file could not be opened or locked (ELOCKFILE), with what to do about its cause. @internal */
+export function lockFileError(file: string, mode: LockMode, started: number, cause: unknown): LockError {
+  let hint = '';
+  if (isErrno(cause, 'EISDIR')) hint = ' The lock path is a directory; pass a file path.';
+  else if (isErrno(cause, 'ENOENT', 'ENOTDIR')) hint = ' Create the directory that holds the lock file first.';
+  else if (isErrno(cause, 'EROFS')) hint = ' The file system is read-only: a shared lock works only if the lock file already exists.';
+  else if (isErrno(cause, 'EACCES', 'EPERM')) hint = ' Check the permissions of the lock file and its directory.';
+  return new LockError('ELOCKFILE', `Cannot lock ${file} (${mode}): ${reasonOf(cause)}.${hint}`, {
+    lockFile: file, mode, waitedMs: since(started), cause,
+  });
+}
+
+/**
+ * Busy with `timeout: 0` (ELOCKED), or not granted in time (ELOCKTIMEOUT).
+ * `heldHere`: this process holds it, which no wait can fix. Who holds it
+ * comes from /proc/locks, read only when `err.holders` is asked for.
+ * @internal
+ */
+export function wouldBlockError(code: 'ELOCKED' | 'ELOCKTIMEOUT', file: string, mode: LockMode, started: number,
+  heldHere: boolean, holders: () => readonly LockHolder[]): LockError {
+  const waited = since(started);
+  const what = code === 'ELOCKED'
+    ? `Lock ${file} (${mode}) is busy and timeout is 0`
+    : `Timed out after ${Math.round(waited)} ms waiting for lock ${file} (${mode})`;
+  const who = heldHere
+    ? 'this process holds it (nested acquisition from inside the holder is not supported)'
+    : `another process holds it (see err.holders, or run \`file-locking holders ${file}\`)`;
+  return new LockError(code, `${what}: ${who}. Retry later or raise \`timeout\`.`, {
+    lockFile: file, mode, waitedMs: waited, holders,
+  });
+}
+
+/** The caller's AbortSignal fired while waiting. @internal */
+export function abortError(file: string, mode: LockMode, started: number, signal: AbortSignal, what = 'lock'): LockError {
+  return new LockError('ABORT_ERR', `Waiting for ${what} ${file} (${mode}) was aborted`, {
+    lockFile: file, mode, waitedMs: since(started), cause: signal.reason,
+  });
+}
+
+/** A synchronous wait for a lock this process already holds or awaits: it would wait for itself. @internal */
+export function lockHeldError(file: string, mode: LockMode, started: number): LockError {
+  return new LockError('ELOCKHELD',
+    `Lock ${file} (${mode}) is already held or awaited in this process; a synchronous wait ` +
+    'would block the code that releases it. Use the async API, or release it first.', {
+      lockFile: file, mode, waitedMs: since(started),
+    });
+}
+
+/** A byte-range lock was busy (ELOCKED) or not granted in time (ELOCKTIMEOUT). @internal */
+export function recordBusyError(code: 'ELOCKED' | 'ELOCKTIMEOUT', name: string, range: string, mode: LockMode, started: number,
+  holder: { pid: number } | null): LockError {
+  const who = holder === null ? 'released meanwhile' : holder.pid > 0 ? `held by pid ${holder.pid}` : 'held by an OFD lock (owner unknown)';
+  const what = code === 'ELOCKED' ? 'is busy and timeout is 0' : `was not granted within ${Math.round(since(started))} ms`;
+  return new LockError(code, `Record lock ${name} ${range} (${mode}) ${what}: ${who}.`, {
+    lockFile: name, mode, waitedMs: since(started),
+  });
+}
+
+// ---------------------------------------------------------------------------
+// Files: writes, reads, updates
+
+/**
+ * A write failed. `renamed`: the failure came after the rename (the directory
+ * fsync), so the new contents are already in place and saying "left as it
+ * was" would be a lie. @internal
+ */
+export function writeError(filePath: string, err: unknown, renamed = false): FileLockingError {
+  if (err instanceof FileLockingError) return err;
+  const code = codeOf(err);
+  let hint = '';
+  if (code === 'ENOSPC' || code === 'EDQUOT') hint = ' Free some space and retry.';
+  else if (code === 'EACCES' || code === 'EPERM') hint = ' The directory must be writable to replace a file atomically.';
+  else if (code === 'EROFS') hint = ' The file system is mounted read-only.';
+  else if (code === 'EISDIR') hint = ' The target is a directory; pass a file path.';
+  else if (code === 'ENOENT') hint = ' The directory does not exist; create it first.';
+  else if (code === 'ESTALE') hint = ' Stale file handle twice in a row: another client of this network file system removed or replaced the directory or file; retry.';
+  else if (code === 'EIO') hint = ' The device reported an I/O error; do not trust the disk until checked.';
+  if (renamed) {
+    return new FileLockingError(code, `Wrote ${filePath}, but could not fsync its directory: ${reasonOf(err)}. ` +
+      `The new contents are in place but may not survive a crash.${hint}`, filePath, err);
+  }
+  return new FileLockingError(code, `Could not write ${filePath}: ${reasonOf(err)}. The file was left as it was.${hint}`, filePath, err);
+}
+
+/** A read failed. @internal */
+export function readError(filePath: string, err: unknown): FileLockingError {
+  if (err instanceof FileLockingError) return err;
+  const code = codeOf(err);
+  const hint = code === 'ENOENT' ? ' The file does not exist.' : code === 'EISDIR' ? ' The path is a directory.'
+    : code === 'ESTALE' ? ' Stale file handle twice in a row: another client of this network file system keeps replacing or removing it; retry later.' : '';
+  return new FileLockingError(code, `Could not read ${filePath}: ${reasonOf(err)}.${hint}`, filePath, err);
+}
+
+/** An update of a missing file without `initial`. @internal */
+export function missingWithoutInitialError(filePath: string, err: unknown): FileLockingError {
+  return new FileLockingError('ENOENT', `${readError(filePath, err).message} Pass { initial } to start from a value when it is missing.`,
+    filePath, err);
+}
+
+/** The file's contents could not be parsed; nothing was changed. @internal */
+export function parseError(filePath: string, err: unknown): FileLockingError {
+  return new FileLockingError('EPARSE', `Could not parse ${filePath}: ${reasonOf(err)}. ` +
+    'The file was not changed; fix or restore it.', filePath, err);
+}
+
+/** New contents could not be serialized; nothing was changed. @internal */
+export function serializeError(filePath: string, err: unknown, what = 'the new contents of'): FileLockingError {
+  return new FileLockingError('ESERIALIZE', `Could not serialize ${what} ${filePath}: ${reasonOf(err)}. The file was not changed.`,
+    filePath, err);
+}
+
+// ---------------------------------------------------------------------------
+// Fencing
+
+/** A fenced change refused: the lock was released, taken over, or held past its deadline. @internal */
+export function fencedError(target: string, why: string): FileLockingError {
+  return new FileLockingError('EFENCED', `Refused to change ${target}: ${why}. Nothing was changed.`, target);
+}
+
+/** A fence file that holds no token. @internal */
+export function fenceFileError(fenceFile: string, text: string): FileLockingError {
+  return new FileLockingError('EPARSE', `The fence file ${fenceFile} does not hold a token (got ${JSON.stringify(text.slice(0, 40))}).`, fenceFile);
+}
+
+// ---------------------------------------------------------------------------
+// Storage backend
+
+/** A storage key that would lead outside the root. @internal */
+export function outsideError(key: string, why: string, root: string): FileLockingError {
+  return new FileLockingError('EOUTSIDE', `Refusing storage key ${JSON.stringify(key)}: ${why} (root ${root}). ` +
+    'Use a relative path inside the root.', key);
+}
+
+/** An operation of the storage backend failed on `file`; `state` says what is intact. @internal */
+export function storageError(file: string, what: string, err: unknown, state = ''): FileLockingError {
+  return new FileLockingError(codeOf(err), `Could not ${what} ${file}: ${reasonOf(err)}.${state === '' ? '' : ` ${state}`}`, file, err);
+}
+
+/** A record of an append-only log that does not parse. @internal */
+export function logRecordError(file: string, index: number, err: unknown): FileLockingError {
+  return new FileLockingError('EPARSE', `Could not parse record ${index} of ${file}: ${reasonOf(err)}.`, file, err);
+}
+
+/** A command of the CLI could not be started. @internal */
+export function spawnError(command: string, err: unknown): FileLockingError {
+  return new FileLockingError(codeOf(err) === 'EUNKNOWN' ? 'ESPAWN' : codeOf(err), `Could not run ${command}: ${reasonOf(err)}`, command, err);
 }

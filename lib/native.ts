@@ -26,9 +26,9 @@ export interface NativeWait {
   waitFor(ms: number): 'granted' | 'moved' | 'pending' | 'ended';
 }
 
-export type WaitDone = (err: NodeJS.ErrnoException | null, abandoned?: boolean, moved?: boolean) => void;
+type WaitDone = (err: NodeJS.ErrnoException | null, abandoned?: boolean, moved?: boolean) => void;
 
-export interface NativeBinding {
+interface NativeBinding {
   readonly constants: {
     readonly LOCK_SH: number;
     readonly LOCK_EX: number;
@@ -37,7 +37,13 @@ export interface NativeBinding {
     readonly F_RDLCK: number;
     readonly F_WRLCK: number;
     readonly F_UNLCK: number;
-    readonly HAVE_OFD: boolean;
+    readonly F_SETLK: number;
+    readonly F_SETLKW: number;
+    readonly F_GETLK: number;
+    /** Open-file-description lock commands (Linux); undefined where the OS has none. */
+    readonly F_OFD_SETLK?: number;
+    readonly F_OFD_SETLKW?: number;
+    readonly F_OFD_GETLK?: number;
     /** open(2)'s O_PATH (Linux), or 0 where the platform has none. */
     readonly O_PATH: number;
   };
@@ -49,10 +55,10 @@ export interface NativeBinding {
   sameFile(fd: number, file: string): boolean;
   /** fcntl(F_DUPFD_CLOEXEC): another descriptor of the same open file description. */
   dupCloexec(fd: number): number;
-  /** fcntl(2) F_SETLK/F_SETLKW (or the F_OFD_ forms). False when a non-waiting request conflicts. */
-  setRecordLock(fd: number, type: number, start: number, len: number, ofd: boolean, wait: boolean): boolean;
-  /** fcntl(2) F_GETLK (or F_OFD_GETLK): the first conflicting lock, or null. */
-  getRecordLock(fd: number, type: number, start: number, len: number, ofd: boolean):
+  /** fcntl(fd, cmd, {type, start, len}) with cmd F_SETLK(W) or F_OFD_SETLK(W). False when a non-waiting command conflicts. */
+  fcntlSetLock(fd: number, cmd: number, type: number, start: number, len: number): boolean;
+  /** fcntl(fd, cmd) with cmd F_GETLK or F_OFD_GETLK: the first conflicting lock, or null. */
+  fcntlGetLock(fd: number, cmd: number, type: number, start: number, len: number):
     { type: number; start: number; len: number; pid: number } | null;
   /**
    * Blocks in the kernel on a dedicated thread (never the libuv pool). The

@@ -1,12 +1,12 @@
 import * as fs from 'node:fs';
 import * as fsp from 'node:fs/promises';
 import * as path from 'node:path';
-import { FileLock } from './file-lock';
-import { FileLockingError, codeOf, isErrno } from './errors';
-import { checkPath } from './paths';
-import { AtomicFileWriter } from './atomic-write';
-import { ReadModifyWrite } from './read-modify-write';
-import { SafeFileReader } from './safe-reader';
+import { FileLock } from './lock/file-lock';
+import { FileLockingError, isErrno, logRecordError, outsideError, serializeError, storageError } from './errors';
+import { DEFAULT_TIMEOUT_MS, checkFlag, checkOptions, checkPath, checkTimeout } from './options';
+import { AtomicFileWriter } from './durable/atomic-file-writer';
+import { ReadModifyWrite } from './durable/read-modify-write';
+import { SafeFileReader } from './durable/safe-file-reader';
 import { dumpYaml } from './yaml';
 
 /**
@@ -67,11 +67,12 @@ export class FileSystemBackend implements StorageBackend {
   /** Lock timeout of every operation, in ms. */
   readonly timeout: number;
 
-  constructor(basePath: string, options: FileSystemBackendOptions = {}) {
+  constructor(basePath: string, options?: FileSystemBackendOptions) {
     checkPath(basePath, 'FileSystemBackend');
+    const o = checkOptions('FileSystemBackend', options, ['durable', 'timeout']);
     this.basePath = path.resolve(basePath);
-    this.durable = options.durable ?? true;
-    this.timeout = options.timeout ?? 30_000;
+    this.durable = checkFlag(o.durable, 'FileSystemBackend', 'durable', true);
+    this.timeout = checkTimeout(o.timeout ?? DEFAULT_TIMEOUT_MS, 'FileSystemBackend');
   }
 
   /**
@@ -104,8 +105,7 @@ export class FileSystemBackend implements StorageBackend {
   }
 
   #outside(key: string, why: string): FileLockingError {
-    return new FileLockingError('EOUTSIDE', `Refusing storage key ${JSON.stringify(key)}: ${why} (root ${this.basePath}). ` +
-      'Use a relative path inside the root.', key);
+    return outsideError(key, why, this.basePath);
   }
 
   async read<T = unknown>(key: string): Promise<T | undefined> {
@@ -125,12 +125,13 @@ export class FileSystemBackend implements StorageBackend {
     try {
       text = dumpYaml(data);
     } catch (err) {
-      throw new FileLockingError('ESERIALIZE', `Could not serialize the value for ${file}: ${(err as Error).message}. The file was not changed.`, file, err);
+      throw serializeError(file, err, 'the value for');
     }
     await new AtomicFileWriter(file, undefined, { durable: this.durable, timeout: this.timeout }).write(text);
   }
 
   async update<T = unknown>(key: string, fn: (data: T) => T | void | Promise<T | void>, options: { initial?: T } = {}): Promise<T> {
+    checkOptions('FileSystemBackend.update', options, ['initial']);
     const file = this.resolve(key, 'initial' in options);
     const rmw = new ReadModifyWrite<T>(file, undefined, { durable: this.durable, timeout: this.timeout, ...options });
     return rmw.execute(fn) as Promise<T>;
@@ -143,7 +144,7 @@ export class FileSystemBackend implements StorageBackend {
       line = JSON.stringify(record);
       if (line === undefined) throw new TypeError(`${typeof record} is not a JSON value`);
     } catch (err) {
-      throw new FileLockingError('ESERIALIZE', `Could not serialize the record for ${file}: ${(err as Error).message}.`, file, err);
+      throw serializeError(file, err, 'the record for');
     }
     const bytes = Buffer.from(line + '\n');
     await new FileLock(`${file}.lock`, { timeout: this.timeout }).acquireExclusive(async () => {
@@ -159,8 +160,7 @@ export class FileSystemBackend implements StorageBackend {
         }
         if (this.durable) await handle.sync();
       } catch (err) {
-        throw new FileLockingError(codeOf(err),
-          `Could not append to ${file}: ${(err as Error).message}. Earlier records are intact.`, file, err);
+        throw storageError(file, 'append to', err, 'Earlier records are intact.');
       } finally {
         await handle?.close();
       }
@@ -178,7 +178,7 @@ export class FileSystemBackend implements StorageBackend {
       try {
         return JSON.parse(l) as T;
       } catch (err) {
-        throw new FileLockingError('EPARSE', `Could not parse record ${i + 1} of ${file}: ${(err as Error).message}.`, file, err);
+        throw logRecordError(file, i + 1, err);
       }
     });
   }
@@ -191,7 +191,7 @@ export class FileSystemBackend implements StorageBackend {
         await fsp.unlink(file);
       } catch (err) {
         if (isErrno(err, 'ENOENT')) return false;
-        throw new FileLockingError(codeOf(err), `Could not delete ${file}: ${(err as Error).message}.`, file, err);
+        throw storageError(file, 'delete', err);
       }
       if (this.durable) {
         const dir = await fsp.open(path.dirname(file), fs.constants.O_RDONLY);

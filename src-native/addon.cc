@@ -40,10 +40,14 @@ static Napi::Object Constants(Napi::Env env) {
 #else
   c.Set("O_PATH", 0);  // macOS: callers fall back to a plain open
 #endif
+  c.Set("F_SETLK", F_SETLK);
+  c.Set("F_SETLKW", F_SETLKW);
+  c.Set("F_GETLK", F_GETLK);
+  // Open-file-description locks (Linux >= 3.15): absent where the OS has none.
 #ifdef F_OFD_SETLK
-  c.Set("HAVE_OFD", true);
-#else
-  c.Set("HAVE_OFD", false);
+  c.Set("F_OFD_SETLK", F_OFD_SETLK);
+  c.Set("F_OFD_SETLKW", F_OFD_SETLKW);
+  c.Set("F_OFD_GETLK", F_OFD_GETLK);
 #endif
   return c;
 }

@@ -8,77 +8,43 @@ namespace fl {
 // Record locks are a separate API from the flock protocol: on Linux the two
 // kinds never conflict, so they must not stand in for each other.
 
-static int SetCommand(bool ofd, bool wait) {
-#ifdef F_OFD_SETLK
-  if (ofd) return wait ? F_OFD_SETLKW : F_OFD_SETLK;
-#else
-  (void)ofd;
-#endif
-  return wait ? F_SETLKW : F_SETLK;
-}
-
-static int GetCommand(bool ofd) {
-#ifdef F_OFD_GETLK
-  if (ofd) return F_OFD_GETLK;
-#else
-  (void)ofd;
-#endif
-  return F_GETLK;
-}
-
-static bool ReadRange(const Napi::CallbackInfo& info, size_t at, struct flock* fl) {
+static void ReadRange(const Napi::CallbackInfo& info, size_t at, struct flock* fl) {
   *fl = {};
   fl->l_type = static_cast<short>(info[at].As<Napi::Number>().Int32Value());
   fl->l_whence = SEEK_SET;
   fl->l_start = static_cast<off_t>(info[at + 1].As<Napi::Number>().Int64Value());
   fl->l_len = static_cast<off_t>(info[at + 2].As<Napi::Number>().Int64Value());
-  return true;
 }
 
-static bool CheckOfd(Napi::Env env, bool ofd) {
-#ifndef F_OFD_SETLK
-  if (ofd) {
-    ThrowErrno(env, ENOTSUP, "fcntl");
-    return false;
-  }
-#else
-  (void)env;
-  (void)ofd;
-#endif
-  return true;
-}
-
-// setRecordLock(fd, type, start, len, ofd, wait) -> true when granted, false
-// when a non-waiting request conflicts. `wait` blocks the calling thread.
-static Napi::Value SetRecordLock(const Napi::CallbackInfo& info) {
+// fcntlSetLock(fd, cmd, type, start, len) -> true when granted, false when a
+// non-waiting command (F_SETLK, F_OFD_SETLK) finds a conflict. `cmd` is the
+// caller's, from the exported constants; a waiting one blocks this thread.
+static Napi::Value FcntlSetLock(const Napi::CallbackInfo& info) {
   Napi::Env env = info.Env();
   int fd = info[0].As<Napi::Number>().Int32Value();
+  int cmd = info[1].As<Napi::Number>().Int32Value();
   struct flock fl;
-  ReadRange(info, 1, &fl);
-  bool ofd = info[4].As<Napi::Boolean>().Value();
-  bool wait = info[5].As<Napi::Boolean>().Value();
-  if (!CheckOfd(env, ofd)) return env.Undefined();
+  ReadRange(info, 2, &fl);
   int r;
   do {
-    r = fcntl(fd, SetCommand(ofd, wait), &fl);
+    r = fcntl(fd, cmd, &fl);
   } while (r == -1 && errno == EINTR);
   if (r == 0) return Napi::Boolean::New(env, true);
-  if (!wait && (errno == EAGAIN || errno == EACCES)) return Napi::Boolean::New(env, false);
+  if (errno == EAGAIN || errno == EACCES) return Napi::Boolean::New(env, false);
   ThrowErrno(env, errno, "fcntl");
   return env.Undefined();
 }
 
-// getRecordLock(fd, type, start, len, ofd) -> null when the request would be
+// fcntlGetLock(fd, cmd, type, start, len) -> null when the request would be
 // granted, else the first conflicting lock {type, start, len, pid}. OFD
 // holders report pid -1: the kernel does not track which process owns them.
-static Napi::Value GetRecordLock(const Napi::CallbackInfo& info) {
+static Napi::Value FcntlGetLock(const Napi::CallbackInfo& info) {
   Napi::Env env = info.Env();
   int fd = info[0].As<Napi::Number>().Int32Value();
+  int cmd = info[1].As<Napi::Number>().Int32Value();
   struct flock fl;
-  ReadRange(info, 1, &fl);
-  bool ofd = info[4].As<Napi::Boolean>().Value();
-  if (!CheckOfd(env, ofd)) return env.Undefined();
-  if (fcntl(fd, GetCommand(ofd), &fl) != 0) {
+  ReadRange(info, 2, &fl);
+  if (fcntl(fd, cmd, &fl) != 0) {
     ThrowErrno(env, errno, "fcntl");
     return env.Undefined();
   }
@@ -106,8 +72,8 @@ static Napi::Value DupCloexec(const Napi::CallbackInfo& info) {
 
 void InitRecordLock(Napi::Env env, Napi::Object exports) {
   exports.Set("dupCloexec", Napi::Function::New(env, DupCloexec, "dupCloexec"));
-  exports.Set("setRecordLock", Napi::Function::New(env, SetRecordLock, "setRecordLock"));
-  exports.Set("getRecordLock", Napi::Function::New(env, GetRecordLock, "getRecordLock"));
+  exports.Set("fcntlSetLock", Napi::Function::New(env, FcntlSetLock, "fcntlSetLock"));
+  exports.Set("fcntlGetLock", Napi::Function::New(env, FcntlGetLock, "fcntlGetLock"));
 }
 
 }  // namespace fl

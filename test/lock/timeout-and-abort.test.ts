@@ -69,9 +69,9 @@ describe('FileLock timeouts and aborts', () => {
   });
 
   it('rejects bad timeouts and modes with a message that says what to pass', async () => {
-    assert.throws(() => new FileLock(lockFile, { timeout: -1 }), /timeout must be/);
-    assert.throws(() => new FileLock(lockFile, { timout: 5 } as never), /unknown option "timout"/);
-    await assert.rejects(new FileLock(lockFile).acquire('write' as never), /"shared" or "exclusive"/);
-    assert.throws(() => new FileLock(''), /non-empty/);
+    assert.throws(() => new FileLock(lockFile, { timeout: -1 }), { name: 'RangeError', code: 'EINVALIDOPTION', message: /timeout must be/ });
+    assert.throws(() => new FileLock(lockFile, { timout: 5 } as never), { code: 'EUNKNOWNOPTION', message: /unknown option "timout".*Did you mean "timeout"/ });
+    await assert.rejects(new FileLock(lockFile).acquire('write' as never), { code: 'EINVALIDARG', message: /"shared" or "exclusive"/ });
+    assert.throws(() => new FileLock(''), { name: 'FileLockingError', code: 'EINVALIDPATH', message: /the path is empty/ });
   });
 });

@@ -2,12 +2,10 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { randomBytes } from 'node:crypto';
 import { execFile } from 'node:child_process';
-import { native } from './native';
+import { native } from '../native';
+import { checkOptions, checkTimeout } from '../options';
 
-// flock(2) operations; the same values on Linux and macOS.
-const LOCK_EX = 2;
-const LOCK_NB = 4;
-const LOCK_UN = 8;
+const { LOCK_EX, LOCK_NB, LOCK_UN } = native.constants;
 
 /** Options of {@link checkLockCoherence}. */
 export interface LockCoherenceOptions {
@@ -52,13 +50,14 @@ const CHILD = `
 const fs = require('node:fs');
 const { native } = require(process.argv[1]);
 const fd = fs.openSync(process.argv[2], fs.constants.O_RDWR);
-process.stdout.write(native.flock(fd, ${LOCK_EX | LOCK_NB}) ? 'acquired' : 'blocked');
+const { LOCK_EX, LOCK_NB } = native.constants;
+process.stdout.write(native.flock(fd, LOCK_EX | LOCK_NB) ? 'acquired' : 'blocked');
 `;
 
 /** Another process tries an exclusive, non-blocking flock on `file`. */
 function probeFromChild(file: string, timeout: number): Promise<{ observed: 'blocked' | 'acquired' | 'error'; error?: string }> {
   return new Promise((resolve) => {
-    execFile(process.execPath, ['-e', CHILD, require.resolve('./native'), file], { timeout, encoding: 'utf8' }, (err, stdout, stderr) => {
+    execFile(process.execPath, ['-e', CHILD, require.resolve('../native'), file], { timeout, encoding: 'utf8' }, (err, stdout, stderr) => {
       if (err) return resolve({ observed: 'error', error: `${err.message.split('\n')[0]} ${String(stderr).trim().split('\n').pop() ?? ''}`.trim() });
       const out = stdout.trim();
       resolve(out === 'blocked' || out === 'acquired' ? { observed: out } : { observed: 'error', error: `unexpected probe output ${JSON.stringify(out)}` });
@@ -81,7 +80,8 @@ function probeFromChild(file: string, timeout: number): Promise<{ observed: 'blo
  * Leaves nothing behind (the probe file is removed). Takes tens of ms.
  */
 export async function checkLockCoherence(dir: string, options: LockCoherenceOptions = {}): Promise<LockCoherenceReport> {
-  const timeout = options.timeout ?? 10_000;
+  checkOptions('checkLockCoherence', options, ['peerDir', 'timeout']);
+  const timeout = checkTimeout(options.timeout ?? 10_000, 'checkLockCoherence');
   const base = path.resolve(dir);
   const peer = options.peerDir === undefined ? undefined : path.resolve(options.peerDir);
   const name = `.file-locking-coherence.${process.pid}.${randomBytes(6).toString('hex')}.lock`;

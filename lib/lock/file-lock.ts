@@ -1,10 +1,16 @@
-import * as registry from './lock-registry';
-import type { Grant, WaitStrategy } from './lock-registry';
-import type { LockMode } from './errors';
-import { lockHolders, type LockHolder } from './lock-holders';
+import type { LockMode } from '../errors';
+import {
+  DEFAULT_TIMEOUT_MS, checkChoice, checkFunction, checkMode, checkOptions, checkPath, checkPeriod, checkSignal, checkTimeout,
+} from '../options';
+import { lockPath, type WaitOptions, type WaitStrategy } from './entry-table';
+import { acquire, tryAcquire } from './fifo-queue';
+import { acquireSync } from './sync-wait';
+import { LockHandle } from './handle';
+import { lockHolders, type LockHolder } from './holders';
 
-export type { LockMode } from './errors';
-export type { WaitStrategy } from './lock-registry';
+export type { LockMode } from '../errors';
+export type { WaitStrategy } from './entry-table';
+export { LockHandle } from './handle';
 
 /** Options of {@link FileLock}. Times are milliseconds. */
 export interface FileLockOptions {
@@ -29,62 +35,6 @@ export interface AcquireOptions {
   signal?: AbortSignal;
 }
 
-/**
- * A held lock. Release it exactly once, with {@link LockHandle.release} or
- * through `using` / `await using`; releasing again does nothing.
- */
-export class LockHandle implements Disposable, AsyncDisposable {
-  #grant: Grant | null;
-  /** The lock file, as given to {@link FileLock}. */
-  readonly lockFile: string;
-  /** The mode this handle holds. */
-  readonly mode: LockMode;
-  /** How long the acquisition waited, in milliseconds. */
-  readonly waitedMs: number;
-
-  /** @internal */
-  constructor(lockFile: string, grant: Grant) {
-    this.#grant = grant;
-    this.lockFile = lockFile;
-    this.mode = grant.mode;
-    this.waitedMs = grant.waitedMs;
-  }
-
-  /** Whether this handle still holds the lock. */
-  get held(): boolean {
-    return this.#grant !== null;
-  }
-
-  /** Releases the lock and hands it to the next waiter. */
-  release(): void {
-    const grant = this.#grant;
-    if (grant === null) return;
-    this.#grant = null;
-    registry.release(grant);
-  }
-
-  /** Releases the lock at the end of a `using` block. */
-  [Symbol.dispose](): void {
-    this.release();
-  }
-
-  /** Releases the lock at the end of an `await using` block. */
-  async [Symbol.asyncDispose](): Promise<void> {
-    this.release();
-  }
-
-  /** @internal */
-  get grant(): Grant | null {
-    return this.#grant;
-  }
-}
-
-function checkTimeout(value: number, where: string): number {
-  if (typeof value !== 'number' || Number.isNaN(value) || value < 0) {
-    throw new RangeError(`${where}: timeout must be a number of milliseconds >= 0 (or Infinity), got ${String(value)}`);
-  }
-  return value;
-}
 
 /**
  * A kernel lock on a lock file: flock(2), shared or exclusive, the same
@@ -110,33 +60,21 @@ export class FileLock {
   readonly pollInterval: number;
   readonly #file: string;
 
-  constructor(lockFile: string, options: FileLockOptions = {}) {
-    if (typeof lockFile !== 'string' || lockFile === '') {
-      throw new TypeError('FileLock: lockFile must be a non-empty path string');
-    }
-    if (lockFile.includes('\0')) throw new TypeError(`FileLock: lockFile contains a NUL byte: ${JSON.stringify(lockFile)}`);
-    for (const key of Object.keys(options)) {
-      if (!['timeout', 'waitStrategy', 'pollInterval'].includes(key)) {
-        throw new TypeError(`FileLock: unknown option "${key}" (known: timeout, waitStrategy, pollInterval)`);
-      }
-    }
+  constructor(lockFile: string, options?: FileLockOptions) {
+    checkPath(lockFile, 'FileLock');
+    const o = checkOptions('FileLock', options, ['timeout', 'waitStrategy', 'pollInterval']);
     this.lockFile = lockFile;
-    this.#file = registry.lockPath(lockFile);
-    this.timeout = checkTimeout(options.timeout ?? 30_000, 'FileLock');
-    this.waitStrategy = options.waitStrategy ?? 'kernel';
-    if (this.waitStrategy !== 'kernel' && this.waitStrategy !== 'poll') {
-      throw new TypeError(`FileLock: waitStrategy must be "kernel" or "poll", got ${String(this.waitStrategy)}`);
-    }
-    this.pollInterval = options.pollInterval ?? 100;
-    if (!(this.pollInterval > 0) || !Number.isFinite(this.pollInterval)) {
-      throw new RangeError(`FileLock: pollInterval must be a positive number of milliseconds, got ${String(this.pollInterval)}`);
-    }
+    this.#file = lockPath(lockFile);
+    this.timeout = checkTimeout(o.timeout ?? DEFAULT_TIMEOUT_MS, 'FileLock');
+    this.waitStrategy = checkChoice(o.waitStrategy, 'FileLock', 'waitStrategy', ['kernel', 'poll'] as const);
+    this.pollInterval = checkPeriod(o.pollInterval ?? 100, 'FileLock', 'pollInterval');
   }
 
-  #waitOptions(opts: AcquireOptions | undefined): registry.WaitOptions {
+  #waitOptions(opts: AcquireOptions | undefined, where: string, sync = false): WaitOptions {
+    const o = checkOptions(where, opts, sync ? ['timeout'] : ['timeout', 'signal']);
     return {
-      timeout: opts?.timeout === undefined ? this.timeout : checkTimeout(opts.timeout, 'FileLock.acquire'),
-      signal: opts?.signal,
+      timeout: o.timeout === undefined ? this.timeout : checkTimeout(o.timeout, where),
+      signal: checkSignal(o.signal, where),
       strategy: this.waitStrategy,
       pollInterval: this.pollInterval,
     };
@@ -144,22 +82,22 @@ export class FileLock {
 
   /** Acquires the lock and returns a handle to release it. */
   async acquire(mode: LockMode, opts?: AcquireOptions): Promise<LockHandle> {
-    checkMode(mode);
-    const grant = await registry.acquire(this.#file, mode, this.#waitOptions(opts));
+    checkMode(mode, 'FileLock.acquire');
+    const grant = await acquire(this.#file, mode, this.#waitOptions(opts, 'FileLock.acquire'));
     return new LockHandle(this.lockFile, grant);
   }
 
   /** Acquires without waiting: a handle, or null when the lock is busy. */
   tryAcquire(mode: LockMode): LockHandle | null {
-    checkMode(mode);
-    const grant = registry.tryAcquire(this.#file, mode);
+    checkMode(mode, 'FileLock.tryAcquire');
+    const grant = tryAcquire(this.#file, mode);
     return grant === null ? null : new LockHandle(this.lockFile, grant);
   }
 
   /** Acquires synchronously, blocking the thread for at most `timeout` ms. */
   acquireSync(mode: LockMode, opts?: { timeout?: number }): LockHandle {
-    checkMode(mode);
-    const grant = registry.acquireSync(this.#file, mode, this.#waitOptions(opts));
+    checkMode(mode, 'FileLock.acquireSync');
+    const grant = acquireSync(this.#file, mode, this.#waitOptions(opts, 'FileLock.acquireSync', true));
     return new LockHandle(this.lockFile, grant);
   }
 
@@ -178,7 +116,7 @@ export class FileLock {
   }
 
   async #run<T>(mode: LockMode, fn: (handle: LockHandle) => T | Promise<T>, opts?: AcquireOptions): Promise<Awaited<T>> {
-    checkFn(fn);
+    checkFunction(fn, 'FileLock', 'the locked body');
     const handle = await this.acquire(mode, opts);
     try {
       return await fn(handle);
@@ -198,7 +136,7 @@ export class FileLock {
   }
 
   #runSync<T>(mode: LockMode, fn: (handle: LockHandle) => T, opts?: { timeout?: number }): T {
-    checkFn(fn);
+    checkFunction(fn, 'FileLock', 'the locked body');
     const handle = this.acquireSync(mode, opts);
     try {
       return fn(handle);
@@ -213,12 +151,3 @@ export class FileLock {
   }
 }
 
-function checkMode(mode: LockMode): void {
-  if (mode !== 'shared' && mode !== 'exclusive') {
-    throw new TypeError(`lock mode must be "shared" or "exclusive", got ${JSON.stringify(mode)}`);
-  }
-}
-
-function checkFn(fn: unknown): void {
-  if (typeof fn !== 'function') throw new TypeError('the locked body must be a function');
-}

@@ -1,6 +1,7 @@
 import * as fs from 'node:fs';
 import { FileLock, type AcquireOptions, type FileLockOptions, type LockHandle } from './file-lock';
-import type { LockMode } from './errors';
+import type { LockMode } from '../errors';
+import { checkMode, checkOptions, checkPath } from '../options';
 
 /** One lock of a {@link acquireAll} set. */
 export interface LockRequestSpec {
@@ -45,6 +46,8 @@ export class LockSet implements Disposable, AsyncDisposable {
 function canonicalOrder(specs: readonly LockRequestSpec[]): LockRequestSpec[] {
   const keyed = new Map<string, LockRequestSpec & { dev: bigint; ino: bigint }>();
   for (const spec of specs) {
+    checkPath(spec?.lockFile, 'acquireAll lockFile');
+    checkMode(spec.mode, 'acquireAll');
     const fd = fs.openSync(spec.lockFile, fs.constants.O_RDWR | fs.constants.O_CREAT, 0o666);
     let st: fs.BigIntStats;
     try {
@@ -67,6 +70,7 @@ function canonicalOrder(specs: readonly LockRequestSpec[]): LockRequestSpec[] {
  * each lock in turn.
  */
 export async function acquireAll(specs: readonly LockRequestSpec[], opts: FileLockOptions & AcquireOptions = {}): Promise<LockSet> {
+  checkOptions('acquireAll', opts, ['timeout', 'waitStrategy', 'pollInterval', 'signal']);
   const held: LockHandle[] = [];
   try {
     for (const spec of canonicalOrder(specs)) {
@@ -93,6 +97,7 @@ export async function withLocks<T>(specs: readonly LockRequestSpec[], fn: () => 
 
 /** Synchronous {@link acquireAll}. */
 export function acquireAllSync(specs: readonly LockRequestSpec[], opts: FileLockOptions = {}): LockSet {
+  checkOptions('acquireAllSync', opts, ['timeout', 'waitStrategy', 'pollInterval']);
   const held: LockHandle[] = [];
   try {
     for (const spec of canonicalOrder(specs)) {

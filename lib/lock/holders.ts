@@ -1,19 +1,7 @@
 import * as fs from 'node:fs';
-import type { LockMode } from './errors';
+import type { LockHolder } from '../errors';
 
-/** One lock on a file as the kernel reports it. */
-export interface LockHolder {
-  /** Process id; -1 for OFD locks, whose owner the kernel does not record. */
-  readonly pid: number;
-  /** `exclusive` for a write lock, `shared` for a read lock. */
-  readonly mode: LockMode;
-  /** `flock` for flock(2); `posix` and `ofd` for fcntl(2) record locks. */
-  readonly kind: 'flock' | 'posix' | 'ofd';
-  /** True for a process blocked waiting for the lock rather than holding it. */
-  readonly waiting: boolean;
-  /** The holder's command name, when /proc still has it. */
-  readonly command?: string;
-}
+export type { LockHolder } from '../errors';
 
 /** Linux encodes st_dev as glibc's makedev(); /proc/locks prints major:minor in hex. */
 function majorMinor(dev: bigint): string {

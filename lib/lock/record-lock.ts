@@ -1,8 +1,11 @@
 import * as fs from 'node:fs';
-import { native } from './native';
-import { LockError, type LockMode } from './errors';
+import { native } from '../native';
+import { abortError, invalidOptionError, recordBusyError, type LockMode } from '../errors';
+import { checkFlag, checkMode, checkOptions, checkSignal, checkTimeout } from '../options';
 
-const { F_RDLCK, F_WRLCK, F_UNLCK, HAVE_OFD } = native.constants;
+const { F_RDLCK, F_WRLCK, F_UNLCK, F_SETLK, F_SETLKW, F_GETLK, F_OFD_SETLK, F_OFD_SETLKW, F_OFD_GETLK } = native.constants;
+/** Whether the OS has open-file-description locks (Linux F_OFD_*). */
+const HAVE_OFD = F_OFD_SETLK !== undefined;
 
 /** A conflicting record lock, as fcntl(F_GETLK) reports it. */
 export interface RecordLockInfo {
@@ -42,29 +45,37 @@ export class RecordLock {
   /** The name used in error messages. */
   readonly name: string;
 
-  constructor(fd: number, options: RecordLockOptions = {}) {
-    if (!Number.isInteger(fd) || fd < 0) throw new TypeError(`RecordLock: fd must be an open descriptor, got ${String(fd)}`);
+  readonly #set: number;
+  readonly #setWait: number;
+  readonly #get: number;
+
+  constructor(fd: number, options?: RecordLockOptions) {
+    if (!Number.isInteger(fd) || fd < 0) throw invalidOptionError('RecordLock', 'fd', 'an open descriptor (an integer >= 0)', fd);
+    const o = checkOptions('RecordLock', options, ['ofd', 'name']);
     this.fd = fd;
-    this.ofd = options.ofd ?? HAVE_OFD;
-    if (this.ofd && !HAVE_OFD) throw new TypeError('RecordLock: OFD locks are not available on this OS; pass { ofd: false }');
-    this.name = options.name ?? `fd ${fd}`;
+    this.ofd = checkFlag(o.ofd, 'RecordLock', 'ofd', HAVE_OFD);
+    if (this.ofd && !HAVE_OFD) throw invalidOptionError('RecordLock', 'ofd', 'false on this OS (it has no OFD locks)', true);
+    this.name = o.name ?? `fd ${fd}`;
+    this.#set = this.ofd ? F_OFD_SETLK as number : F_SETLK;
+    this.#setWait = this.ofd ? F_OFD_SETLKW as number : F_SETLKW;
+    this.#get = this.ofd ? F_OFD_GETLK as number : F_GETLK;
   }
 
   /** Locks [start, start+length) without waiting; false when it conflicts. */
   tryLock(mode: LockMode, start = 0, length = 0): boolean {
     checkRange(start, length);
-    return native.setRecordLock(this.fd, typeOf(mode), start, length, this.ofd, false);
+    return native.fcntlSetLock(this.fd, this.#set, typeOf(mode), start, length);
   }
 
   /** Locks [start, start+length), blocking the thread for at most `timeout` ms (default forever). */
   lockSync(mode: LockMode, start = 0, length = 0, opts: { timeout?: number } = {}): void {
     checkRange(start, length);
-    const timeout = opts.timeout ?? Infinity;
+    const timeout = checkTimeout(checkOptions('RecordLock.lockSync', opts, ['timeout']).timeout ?? Infinity, 'RecordLock.lockSync');
     const started = performance.now();
     if (this.tryLock(mode, start, length)) return;
     if (timeout <= 0) throw this.#busy('ELOCKED', mode, start, length, started);
     if (!Number.isFinite(timeout)) {
-      native.setRecordLock(this.fd, typeOf(mode), start, length, this.ofd, true);
+      native.fcntlSetLock(this.fd, this.#setWait, typeOf(mode), start, length);
       return;
     }
     // A kernel wait given up on would later have to unlock its range on the
@@ -86,7 +97,9 @@ export class RecordLock {
    */
   async lock(mode: LockMode, start = 0, length = 0, opts: { timeout?: number; signal?: AbortSignal } = {}): Promise<void> {
     checkRange(start, length);
-    const timeout = opts.timeout ?? Infinity;
+    checkOptions('RecordLock.lock', opts, ['timeout', 'signal']);
+    const timeout = checkTimeout(opts.timeout ?? Infinity, 'RecordLock.lock');
+    checkSignal(opts.signal, 'RecordLock.lock');
     const started = performance.now();
     opts.signal?.throwIfAborted();
     if (this.tryLock(mode, start, length)) return;
@@ -115,9 +128,7 @@ export class RecordLock {
       if (left <= 0) throw this.#busy('ELOCKTIMEOUT', mode, start, length, started);
       await new Promise((r) => setTimeout(r, Math.min(delay, left)));
       if (signal?.aborted) {
-        throw new LockError('ABORT_ERR', `Waiting for the record lock on ${this.name} was aborted`, {
-          lockFile: this.name, mode, waitedMs: performance.now() - started, cause: signal.reason,
-        });
+        throw abortError(this.name, mode, started, signal, 'the record lock on');
       }
       if (this.tryLock(mode, start, length)) return;
     }
@@ -126,35 +137,30 @@ export class RecordLock {
   /** Unlocks [start, start+length). */
   unlock(start = 0, length = 0): void {
     checkRange(start, length);
-    native.setRecordLock(this.fd, F_UNLCK, start, length, this.ofd, false);
+    native.fcntlSetLock(this.fd, this.#set, F_UNLCK, start, length);
   }
 
   /** The first lock that would conflict with `mode` on the range, or null. */
   getLock(mode: LockMode, start = 0, length = 0): RecordLockInfo | null {
     checkRange(start, length);
-    const got = native.getRecordLock(this.fd, typeOf(mode), start, length, this.ofd);
+    const got = native.fcntlGetLock(this.fd, this.#get, typeOf(mode), start, length);
     if (got === null) return null;
     return { mode: got.type === F_WRLCK ? 'exclusive' : 'shared', start: got.start, length: got.len, pid: got.pid };
   }
 
-  #busy(code: 'ELOCKED' | 'ELOCKTIMEOUT', mode: LockMode, start: number, length: number, started: number): LockError {
-    const holder = this.getLock(mode, start, length);
-    const who = holder === null ? 'released meanwhile' : holder.pid > 0 ? `held by pid ${holder.pid}` : 'held by an OFD lock (owner unknown)';
-    const what = code === 'ELOCKED' ? 'is busy and timeout is 0' : `was not granted within ${Math.round(performance.now() - started)} ms`;
-    return new LockError(code, `Record lock ${this.name} [${start}, ${length === 0 ? 'EOF' : start + length}) (${mode}) ${what}: ${who}.`, {
-      lockFile: this.name, mode, waitedMs: performance.now() - started,
-    });
+  #busy(code: 'ELOCKED' | 'ELOCKTIMEOUT', mode: LockMode, start: number, length: number, started: number) {
+    const range = `[${start}, ${length === 0 ? 'EOF' : start + length})`;
+    return recordBusyError(code, this.name, range, mode, started, this.getLock(mode, start, length));
   }
 }
 
 function typeOf(mode: LockMode): number {
-  if (mode === 'shared') return F_RDLCK;
-  if (mode === 'exclusive') return F_WRLCK;
-  throw new TypeError(`lock mode must be "shared" or "exclusive", got ${JSON.stringify(mode)}`);
+  checkMode(mode, 'RecordLock');
+  return mode === 'shared' ? F_RDLCK : F_WRLCK;
 }
 
 function checkRange(start: number, length: number): void {
   if (!Number.isSafeInteger(start) || start < 0 || !Number.isSafeInteger(length) || length < 0) {
-    throw new RangeError(`record lock range must be whole numbers >= 0, got start=${start} length=${length}`);
+    throw invalidOptionError('RecordLock', `the range (start=${start}, length=${length})`, 'whole numbers >= 0', start, true);
   }
 }

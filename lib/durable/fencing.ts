@@ -1,8 +1,11 @@
 import * as fs from 'node:fs';
 import { performance } from 'node:perf_hooks';
-import { FileLock, LockHandle, type AcquireOptions } from './file-lock';
-import { FileLockingError, isErrno, retryStale } from './errors';
-import { replaceFileSync } from './atomic-write';
+import * as path from 'node:path';
+import { FileLock, LockHandle, type AcquireOptions } from '../lock/file-lock';
+import { fenceFileError, fencedError, invalidArgumentError, isErrno } from '../errors';
+import { checkHoldLimit, checkOptions } from '../options';
+import { replaceFileSync } from './replace';
+import { retryStale } from './stale-retry';
 
 /** Options of {@link acquireFenced}. */
 export interface FencedOptions extends AcquireOptions {
@@ -85,17 +88,9 @@ export function readFence(fenceFile: string): bigint {
     throw err;
   }
   if (!/^\d+\n?$/.test(text)) {
-    throw new FileLockingError('EPARSE', `The fence file ${fenceFile} does not hold a token (got ${JSON.stringify(text.slice(0, 40))}).`, fenceFile);
+    throw fenceFileError(fenceFile, text);
   }
   return BigInt(text.trim());
-}
-
-function checkMaxHold(value: number | undefined): number {
-  const v = value ?? Infinity;
-  if (typeof v !== 'number' || Number.isNaN(v) || v < 0) {
-    throw new RangeError(`maxHoldMs must be a number of milliseconds >= 0 (or Infinity), got ${String(value)}`);
-  }
-  return v;
 }
 
 /**
@@ -105,8 +100,8 @@ function checkMaxHold(value: number | undefined): number {
  * shows at once). On failure the lock is released. @internal
  */
 export function fenceGranted(lock: LockHandle, maxHoldMs?: number): FencedHandle {
-  const limit = checkMaxHold(maxHoldMs);
-  if (lock.mode !== 'exclusive') throw new TypeError('a fencing token needs the exclusive lock');
+  const limit = checkHoldLimit(maxHoldMs, 'acquireFenced');
+  if (lock.mode !== 'exclusive') throw invalidArgumentError('acquireFenced', 'a fencing token needs the exclusive lock', lock.mode);
   const start = performance.now(); // the deadline counts from here, before the token's I/O
   const fenceFile = fenceFileOf(lock.lockFile);
   try {
@@ -146,15 +141,16 @@ const lockOf = (lock: string | FileLock): FileLock => (typeof lock === 'string' 
  * `maxHoldMs`, below the server's lock-release timeout minus a margin.
  */
 export async function acquireFenced(lock: string | FileLock, opts: FencedOptions = {}): Promise<FencedHandle> {
-  const { maxHoldMs, ...acquire } = opts;
-  checkMaxHold(maxHoldMs);
+  const { maxHoldMs, ...acquire } = checkOptions('acquireFenced', opts, ['timeout', 'signal', 'maxHoldMs']);
+  checkHoldLimit(maxHoldMs, 'acquireFenced');
   const handle = await lockOf(lock).acquire('exclusive', acquire);
   return fenceGranted(handle, maxHoldMs);
 }
 
 /** Synchronous {@link acquireFenced}. */
 export function acquireFencedSync(lock: string | FileLock, opts: { timeout?: number; maxHoldMs?: number } = {}): FencedHandle {
-  checkMaxHold(opts.maxHoldMs);
+  checkOptions('acquireFencedSync', opts, ['timeout', 'maxHoldMs']);
+  checkHoldLimit(opts.maxHoldMs, 'acquireFencedSync');
   const handle = lockOf(lock).acquireSync('exclusive', { timeout: opts.timeout });
   return fenceGranted(handle, opts.maxHoldMs);
 }
@@ -177,7 +173,7 @@ export function acquireFencedSync(lock: string | FileLock, opts: { timeout?: num
 export function checkFence(handle: FencedHandle, filePath?: string): void {
   const target = filePath ?? handle.fenceFile;
   const refuse = (why: string): never => {
-    throw new FileLockingError('EFENCED', `Refused to change ${target}: ${why}. Nothing was changed.`, target);
+    throw fencedError(target, why);
   };
   if (!handle.held) refuse(`the lock ${handle.lockFile} was released`);
   const now = performance.now();
@@ -189,5 +185,13 @@ export function checkFence(handle: FencedHandle, filePath?: string): void {
   if (current !== handle.token) {
     refuse(`another holder took the lock ${handle.lockFile} since this one was granted (fencing token ${handle.token}, ` +
       `now ${current} in ${handle.fenceFile}); this process's lock was lost, e.g. cut off from a network file system's server`);
+  }
+}
+
+/** Checks that a caller's fence handle belongs to this lock file. @internal */
+export function checkFenceHandle(fence: FencedHandle, lockFile: string, where: string): void {
+  if (!(fence instanceof FencedHandle)) throw invalidArgumentError(where, 'fence must be a FencedHandle from acquireFenced', fence);
+  if (path.resolve(fence.lockFile) !== path.resolve(lockFile)) {
+    throw invalidArgumentError(where, `the fence handle is for ${fence.lockFile}, not for this file's lock ${lockFile}`, fence.lockFile);
   }
 }

@@ -1,11 +1,13 @@
 import * as fs from 'node:fs';
-import { FileLock, type LockHandle } from './file-lock';
-import { FileLockingError, isErrno, retryStale } from './errors';
-import { checkPath } from './paths';
-import { checkFenceHandle, closePins, replaceFile, replaceFileSync, type ReplaceOptions } from './atomic-write';
-import { checkFence, fenceGranted, type FencedHandle } from './fencing';
-import { parseError, readError } from './safe-reader';
-import { dumpYaml, parseYaml } from './yaml';
+import type { FileLock, LockHandle } from '../lock/file-lock';
+import { invalidArgumentError, isErrno, missingWithoutInitialError, parseError, readError, serializeError } from '../errors';
+import { checkFileMode, checkFlag, checkFunction, checkHoldLimit, checkOptions, checkSignal } from '../options';
+import { dumpYaml, parseYaml } from '../yaml';
+import { checkFence, checkFenceHandle, fenceGranted, type FencedHandle } from './fencing';
+import { LockedFile } from './locked-file';
+import { closePins } from './pending-file';
+import { replaceFile, replaceFileSync, type ReplaceOptions } from './replace';
+import { retryStale } from './stale-retry';
 
 /** Options of {@link ReadModifyWrite}. */
 export interface ReadModifyWriteOptions<T = unknown> {
@@ -39,11 +41,6 @@ export type Written<R, T> = [R] extends [void] ? T : R;
 /** Turns data into the file's new contents. Default: {@link dumpYaml}. */
 export type Serializer<T> = (data: T) => string | Uint8Array;
 
-function serializeError(filePath: string, err: unknown): FileLockingError {
-  return new FileLockingError('ESERIALIZE', `Could not serialize the new contents of ${filePath}: ` +
-    `${err instanceof Error ? err.message : String(err)}. The file was not changed.`, filePath, err);
-}
-
 /**
  * One locked update of a file: read and parse it, let `modifyFn` change the
  * data, serialize, and replace the file atomically, all under the exclusive
@@ -62,13 +59,17 @@ export class ReadModifyWrite<T = unknown> {
   readonly #lock: FileLock;
   readonly #options: ReadModifyWriteOptions<T>;
 
-  constructor(filePath: string, lockFile?: string, options: ReadModifyWriteOptions<T> = {}) {
-    checkPath(filePath, 'ReadModifyWrite');
-    this.filePath = filePath;
-    this.lockFile = lockFile ?? `${filePath}.lock`;
-    checkPath(this.lockFile, 'ReadModifyWrite lockFile');
-    this.#options = options;
-    this.#lock = new FileLock(this.lockFile, { timeout: options.timeout ?? 30_000 });
+  constructor(filePath: string, lockFile?: string, options?: ReadModifyWriteOptions<T>) {
+    const o = checkOptions('ReadModifyWrite', options, ['durable', 'timeout', 'initial', 'mode', 'fenced', 'maxHoldMs']);
+    const file = new LockedFile('ReadModifyWrite', filePath, lockFile, o.timeout);
+    this.filePath = file.filePath;
+    this.lockFile = file.lockFile;
+    this.#lock = file.lock;
+    checkFlag(o.durable, 'ReadModifyWrite', 'durable', true);
+    checkFlag(o.fenced, 'ReadModifyWrite', 'fenced', false);
+    checkFileMode(o.mode, 'ReadModifyWrite');
+    checkHoldLimit(o.maxHoldMs, 'ReadModifyWrite');
+    this.#options = o;
   }
 
   /**
@@ -85,6 +86,7 @@ export class ReadModifyWrite<T = unknown> {
     serializer: Serializer<Written<R, T>> = dumpYaml as Serializer<Written<R, T>>,
     opts?: { signal?: AbortSignal; fence?: FencedHandle }): Promise<Written<R, T>> {
     checkFunctions(modifyFn, deserializer, serializer);
+    const o = checkOptions('ReadModifyWrite.execute', opts, ['signal', 'fence']);
     // Closed after the lock is released: see ReplaceOptions.pins.
     const pins: number[] = [];
     const update = async (fence: FencedHandle | undefined): Promise<Written<R, T>> => {
@@ -97,11 +99,12 @@ export class ReadModifyWrite<T = unknown> {
     };
     try {
       // `fence`: the caller holds the lock through acquireFenced; no lock is taken.
-      if (opts?.fence !== undefined) {
-        checkFenceHandle(opts.fence, this.lockFile, 'ReadModifyWrite.execute');
-        return await update(opts.fence);
+      if (o.fence !== undefined) {
+        checkFenceHandle(o.fence, this.lockFile, 'ReadModifyWrite.execute');
+        return await update(o.fence);
       }
-      return await this.#lock.acquireExclusive((lock) => update(this.#fence(lock)), { signal: opts?.signal });
+      return await this.#lock.acquireExclusive((lock) => update(this.#fence(lock)),
+        { signal: checkSignal(o.signal, 'ReadModifyWrite.execute') });
     } finally {
       closePins(pins);
     }
@@ -127,7 +130,7 @@ export class ReadModifyWrite<T = unknown> {
       const data = this.#parse(this.#readOrInitialSync(), deserializer, serializer as Serializer<never>);
       const result = modifyFn(data);
       if (result instanceof Promise) {
-        throw new TypeError('executeSync: modifyFn returned a Promise; use execute() for async functions');
+        throw invalidArgumentError('ReadModifyWrite.executeSync', 'modifyFn returned a Promise; use execute() for async functions', result);
       }
       const next = (result === undefined ? data : result) as Written<R, T>;
       replaceFileSync(this.filePath, this.#serialize(next, serializer), this.#writeOptions(fence, pins));
@@ -155,11 +158,7 @@ export class ReadModifyWrite<T = unknown> {
 
   #missing(err: unknown): null {
     if (isErrno(err, 'ENOENT') && 'initial' in this.#options) return null;
-    const e = readError(this.filePath, err);
-    if (isErrno(err, 'ENOENT')) {
-      throw new FileLockingError('ENOENT', `${e.message} Pass { initial } to start from a value when it is missing.`, this.filePath, err);
-    }
-    throw e;
+    throw isErrno(err, 'ENOENT') ? missingWithoutInitialError(this.filePath, err) : readError(this.filePath, err);
   }
 
   #parse(text: string | null, deserializer: Deserializer<T>, serializer: Serializer<never>): T {
@@ -192,6 +191,8 @@ export class ReadModifyWrite<T = unknown> {
   }
 }
 
-function checkFunctions(...fns: unknown[]): void {
-  for (const fn of fns) if (typeof fn !== 'function') throw new TypeError('modifyFn, deserializer and serializer must be functions');
+function checkFunctions(modifyFn: unknown, deserializer: unknown, serializer: unknown): void {
+  checkFunction(modifyFn, 'ReadModifyWrite', 'modifyFn');
+  checkFunction(deserializer, 'ReadModifyWrite', 'the deserializer');
+  checkFunction(serializer, 'ReadModifyWrite', 'the serializer');
 }

@@ -1,9 +1,11 @@
 import * as fs from 'node:fs';
 import * as fsp from 'node:fs/promises';
-import { FileLock } from './file-lock';
-import { FileLockingError, codeOf, retryStale, retryStaleAsync } from './errors';
-import { checkPath } from './paths';
-import { parseYaml } from './yaml';
+import type { FileLock } from '../lock/file-lock';
+import { parseError, readError } from '../errors';
+import { checkOptions, checkSignal } from '../options';
+import { parseYaml } from '../yaml';
+import { LockedFile } from './locked-file';
+import { retryStale, retryStaleAsync } from './stale-retry';
 
 /** Options of {@link SafeFileReader}. */
 export interface SafeReadOptions {
@@ -11,27 +13,12 @@ export interface SafeReadOptions {
   timeout?: number;
 }
 
-/** @internal */
-export function readError(filePath: string, err: unknown): FileLockingError {
-  if (err instanceof FileLockingError) return err;
-  const code = codeOf(err);
-  const hint = code === 'ENOENT' ? ' The file does not exist.' : code === 'EISDIR' ? ' The path is a directory.'
-    : code === 'ESTALE' ? ' Stale file handle twice in a row: another client of this network file system keeps replacing or removing it; retry later.' : '';
-  return new FileLockingError(code, `Could not read ${filePath}: ${err instanceof Error ? err.message : String(err)}.${hint}`, filePath, err);
-}
-
-/** @internal */
-export function parseError(filePath: string, err: unknown): FileLockingError {
-  return new FileLockingError('EPARSE', `Could not parse ${filePath}: ${err instanceof Error ? err.message : String(err)}. ` +
-    'The file was not changed; fix or restore it.', filePath, err);
-}
-
 // Read bytes and decode them ourselves: Node 20's readFileSync(path, 'utf8')
 // fast path aborts the whole process when close() fails (ESTALE on network
 // file systems); the Buffer path reports a catchable error. ESTALE (another
 // client replaced the file) is retried once with a fresh lookup.
 /** @internal */
-export async function readText(filePath: string): Promise<string> {
+async function readText(filePath: string): Promise<string> {
   try {
     return (await retryStaleAsync(() => fsp.readFile(filePath))).toString('utf8');
   } catch (err) {
@@ -40,7 +27,7 @@ export async function readText(filePath: string): Promise<string> {
 }
 
 /** @internal */
-export function readTextSync(filePath: string): string {
+function readTextSync(filePath: string): string {
   try {
     return retryStale(() => fs.readFileSync(filePath)).toString('utf8');
   } catch (err) {
@@ -60,17 +47,18 @@ export class SafeFileReader {
   readonly lockFile: string;
   readonly #lock: FileLock;
 
-  constructor(filePath: string, lockFile?: string, options: SafeReadOptions = {}) {
-    checkPath(filePath, 'SafeFileReader');
-    this.filePath = filePath;
-    this.lockFile = lockFile ?? `${filePath}.lock`;
-    checkPath(this.lockFile, 'SafeFileReader lockFile');
-    this.#lock = new FileLock(this.lockFile, { timeout: options.timeout ?? 30_000 });
+  constructor(filePath: string, lockFile?: string, options?: SafeReadOptions) {
+    const o = checkOptions('SafeFileReader', options, ['timeout']);
+    const file = new LockedFile('SafeFileReader', filePath, lockFile, o.timeout);
+    this.filePath = file.filePath;
+    this.lockFile = file.lockFile;
+    this.#lock = file.lock;
   }
 
   /** The file's text (UTF-8). Python: `read()`. */
-  read(opts?: { signal?: AbortSignal }): Promise<string> {
-    return this.#lock.acquireShared(() => readText(this.filePath), opts);
+  async read(opts?: { signal?: AbortSignal }): Promise<string> {
+    const o = checkOptions('SafeFileReader.read', opts, ['signal']);
+    return this.#lock.acquireShared(() => readText(this.filePath), { signal: checkSignal(o.signal, 'SafeFileReader.read') });
   }
 
   /** The file parsed as YAML with PyYAML's meaning. Python: `read_yaml()`. */

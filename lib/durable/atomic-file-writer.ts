@@ -1,0 +1,129 @@
+import type { FileLock, LockHandle } from '../lock/file-lock';
+import { invalidArgumentError } from '../errors';
+import { checkFileMode, checkFlag, checkHoldLimit, checkOptions, checkSignal } from '../options';
+import { checkFence, checkFenceHandle, fenceGranted, type FencedHandle } from './fencing';
+import { LockedFile } from './locked-file';
+import { closePins, type AtomicWriteCallback } from './pending-file';
+import { replaceFile, replaceFileSync, type ReplaceOptions } from './replace';
+
+/** Options of {@link AtomicFileWriter}. */
+export interface AtomicWriteOptions {
+  /** fsync the temp file before the rename and the directory after it. Default true. */
+  durable?: boolean;
+  /** Mode of a newly created file (umask applies). An existing file keeps its own mode. */
+  mode?: number;
+  /** Lock timeout in ms. Default 30 000. */
+  timeout?: number;
+  /**
+   * Fencing, for locks that a network file system can take away (see
+   * {@link acquireFenced}): every write takes the lock with a new fencing
+   * token and, right before its rename, checks that the token is still the
+   * current one; if another holder has taken the lock since, the write is
+   * refused with `FileLockingError` code `'EFENCED'`, the file is left as it
+   * was and the temp file is removed. Every writer of the file must be
+   * fenced for the token to mean anything. Default false.
+   */
+  fenced?: boolean;
+  /** With `fenced`: the write is refused (`EFENCED`) once this many ms have passed since the lock was granted. See {@link FencedOptions.maxHoldMs}. */
+  maxHoldMs?: number;
+}
+
+/**
+ * Per-call options of {@link AtomicFileWriter.write}. `fence`: the caller
+ * already holds the lock through {@link acquireFenced}; no lock is taken, and
+ * the write is refused (`EFENCED`) unless `checkFence(fence)` passes right
+ * before the rename.
+ */
+export interface AtomicWriteCallOptions {
+  /** Gives up waiting for the lock (`LockError` code `ABORT_ERR`). Unused with `fence`. */
+  signal?: AbortSignal;
+  /** A fenced lock the caller already holds on this file's lock file: no lock is taken; the token is checked before the rename. */
+  fence?: FencedHandle;
+}
+
+/**
+ * Replaces a file atomically under its exclusive lock: readers see the old
+ * bytes or the new ones, never a mix, and a crash leaves one or the other.
+ * Durable by default: the data and the rename are fsync'd before `write`
+ * resolves. The replaced file keeps its mode (and owner, as root). Writing
+ * through a symlink replaces the link's target and keeps the link.
+ *
+ * Python: `AtomicFileWriter(file_path, lock_file)` with `with writer.write() as f:`.
+ */
+export class AtomicFileWriter {
+  /** The file to replace, as given (a symlink's target is replaced). */
+  readonly filePath: string;
+  /** The lock file; `filePath + '.lock'` unless given. */
+  readonly lockFile: string;
+  /** Whether writes fsync the file and its directory. */
+  readonly durable: boolean;
+  /** Mode of a newly created file, if given. */
+  readonly mode: number | undefined;
+  /** Whether writes are fenced (see {@link AtomicWriteOptions.fenced}). */
+  readonly fenced: boolean;
+  readonly #maxHoldMs: number | undefined;
+  readonly #lock: FileLock;
+
+  constructor(filePath: string, lockFile?: string, options?: AtomicWriteOptions) {
+    const o = checkOptions('AtomicFileWriter', options, ['durable', 'mode', 'timeout', 'fenced', 'maxHoldMs']);
+    const file = new LockedFile('AtomicFileWriter', filePath, lockFile, o.timeout);
+    this.filePath = file.filePath;
+    this.lockFile = file.lockFile;
+    this.#lock = file.lock;
+    this.durable = checkFlag(o.durable, 'AtomicFileWriter', 'durable', true);
+    this.mode = checkFileMode(o.mode, 'AtomicFileWriter');
+    this.fenced = checkFlag(o.fenced, 'AtomicFileWriter', 'fenced', false);
+    checkHoldLimit(o.maxHoldMs, 'AtomicFileWriter');
+    this.#maxHoldMs = o.maxHoldMs;
+  }
+
+  /**
+   * Writes `data`, or whatever `fill(out)` writes to the temp file, and
+   * atomically replaces the file. If `fill` throws, the file is untouched and
+   * the error propagates unchanged.
+   */
+  async write(data: string | Uint8Array | AtomicWriteCallback, opts?: AtomicWriteCallOptions): Promise<void> {
+    checkData(data, true);
+    const o = checkOptions('AtomicFileWriter.write', opts, ['signal', 'fence']);
+    const fence = o.fence;
+    if (fence !== undefined) {
+      checkFenceHandle(fence, this.lockFile, 'AtomicFileWriter.write');
+      await replaceFile(this.filePath, data, this.#replaceOptions(fence));
+      return;
+    }
+    const pins: number[] = [];
+    try {
+      await this.#lock.acquireExclusive((lock) => replaceFile(this.filePath, data, this.#replaceOptions(this.#fence(lock), pins)),
+        { signal: checkSignal(o.signal, 'AtomicFileWriter.write') });
+    } finally {
+      closePins(pins);
+    }
+  }
+
+  /** Synchronous {@link AtomicFileWriter.write}, for strings and bytes. */
+  writeSync(data: string | Uint8Array): void {
+    checkData(data, false);
+    const pins: number[] = [];
+    try {
+      this.#lock.acquireExclusiveSync((lock) => replaceFileSync(this.filePath, data, this.#replaceOptions(this.#fence(lock), pins)));
+    } finally {
+      closePins(pins);
+    }
+  }
+
+  #fence(lock: LockHandle): FencedHandle | undefined {
+    return this.fenced ? fenceGranted(lock, this.#maxHoldMs) : undefined;
+  }
+
+  #replaceOptions(fence: FencedHandle | undefined, pins?: number[]): ReplaceOptions {
+    return { durable: this.durable, mode: this.mode, pins,
+      beforeRename: fence === undefined ? undefined : () => checkFence(fence, this.filePath) };
+  }
+}
+
+function checkData(data: unknown, callbackAllowed: boolean): void {
+  if (typeof data === 'string' || data instanceof Uint8Array) return;
+  if (callbackAllowed && typeof data === 'function') return;
+  throw invalidArgumentError(callbackAllowed ? 'AtomicFileWriter.write' : 'AtomicFileWriter.writeSync',
+    `data must be a string or a Uint8Array${callbackAllowed ? ', or a function that writes to the temp file' : ''}`, data);
+}

@@ -1,0 +1,125 @@
+/**
+ * Replacing a file atomically and durably, the caller holding its exclusive
+ * lock: pending file → write → keep attributes → fsync → rename → fsync the
+ * directory. Any failure before the rename leaves the file as it was and
+ * removes the temp file.
+ * @internal
+ */
+import * as fs from 'node:fs';
+import { promisify } from 'node:util';
+import * as path from 'node:path';
+import { writeError } from '../errors';
+import {
+  AtomicOutput, abandonTemp, closePins, closeTemp, commitTemp, keepAttributes, openTemp, writeAllSync,
+  type AtomicWriteCallback, type PendingFile,
+} from './pending-file';
+
+const { O_RDONLY } = fs.constants;
+
+const fsyncAsync = promisify(fs.fsync);
+
+/** Carries an error thrown by the caller's write callback through our cleanup. */
+class CallbackError {
+  constructor(readonly error: unknown) {}
+}
+
+async function fsyncDirAsync(target: string): Promise<void> {
+  const dir = fs.openSync(path.dirname(target), O_RDONLY);
+  try {
+    await fsyncAsync(dir);
+  } finally {
+    fs.closeSync(dir);
+  }
+}
+
+function fsyncDirSync(target: string): void {
+  const dir = fs.openSync(path.dirname(target), O_RDONLY);
+  try {
+    fs.fsyncSync(dir);
+  } finally {
+    fs.closeSync(dir);
+  }
+}
+
+/** @internal */
+export interface ReplaceOptions {
+  durable: boolean;
+  mode?: number;
+  /** Runs right before the rename; throwing abandons the write (the fencing check). */
+  beforeRename?: () => void;
+  /**
+   * Collects descriptors that keep the replaced file's inode alive, for the
+   * caller to {@link closePins} once it has released the lock. Without it
+   * the write starts their (background) close itself before returning.
+   */
+  pins?: number[];
+}
+
+/**
+ * Replaces `target` with `data` (or what a callback writes): temp file in the
+ * same directory → write → fchmod/fchown to the old file's → fsync → rename →
+ * fsync the directory. The caller holds the exclusive lock.
+ *
+ * The small syscalls run synchronously: every other process waits while the
+ * lock is held, and a threadpool round trip per step (about 45 µs here, ten
+ * of them per write) would hold it several times longer. The fsyncs, which
+ * can take milliseconds, run off the event loop.
+ * @internal
+ */
+export async function replaceFile(filePath: string, data: string | Uint8Array | AtomicWriteCallback,
+  opts: ReplaceOptions): Promise<void> {
+  let t: PendingFile | null = null;
+  let renamed = false;
+  const pins = opts.pins ?? [];
+  try {
+    t = openTemp(filePath, opts.mode, pins);
+    if (typeof data === 'function') {
+      try {
+        await data(new AtomicOutput(t.fd));
+      } catch (err) {
+        throw new CallbackError(err);
+      }
+    } else {
+      writeAllSync(t.fd, data);
+    }
+    keepAttributes(t);
+    if (opts.durable) await fsyncAsync(t.fd);
+    closeTemp(t);
+    // Last step before the rename: a refusal (EFENCED) leaves the file as it was.
+    opts.beforeRename?.();
+    commitTemp(t);
+    renamed = true;
+    // The rename is only durable once the directory entry is on disk.
+    if (opts.durable) await fsyncDirAsync(t.target);
+  } catch (err) {
+    abandonTemp(t);
+    // The callback's own error is the caller's: it propagates unchanged.
+    throw err instanceof CallbackError ? err.error : writeError(filePath, err, renamed);
+  } finally {
+    if (opts.pins === undefined) closePins(pins);
+  }
+}
+
+/** Synchronous {@link replaceFile}. @internal */
+export function replaceFileSync(filePath: string, data: string | Uint8Array, opts: ReplaceOptions): void {
+  let t: PendingFile | null = null;
+  let renamed = false;
+  const pins = opts.pins ?? [];
+  try {
+    t = openTemp(filePath, opts.mode, pins);
+    writeAllSync(t.fd, data);
+    keepAttributes(t);
+    if (opts.durable) fs.fsyncSync(t.fd);
+    closeTemp(t);
+    // Last step before the rename: a refusal (EFENCED) leaves the file as it was.
+    opts.beforeRename?.();
+    commitTemp(t);
+    renamed = true;
+    if (opts.durable) fsyncDirSync(t.target);
+  } catch (err) {
+    abandonTemp(t);
+    throw writeError(filePath, err, renamed);
+  } finally {
+    if (opts.pins === undefined) closePins(pins);
+  }
+}
