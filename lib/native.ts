@@ -8,7 +8,7 @@ import * as path from 'node:path';
 // eslint-disable-next-line @typescript-eslint/no-var-requires
 const load: (dir: string) => unknown = require('node-gyp-build');
 
-/** A pending kernel wait running on its own native thread. */
+/** A pending kernel wait, blocked on a native thread of the addon's own (never the libuv pool). */
 export interface NativeWait {
   /**
    * Nobody needs the lock any more: when the thread wins, it unlocks and
@@ -61,7 +61,7 @@ interface NativeBinding {
   fcntlGetLock(fd: number, cmd: number, type: number, start: number, len: number):
     { type: number; start: number; len: number; pid: number } | null;
   /**
-   * Blocks in the kernel on a dedicated thread (never the libuv pool). The
+   * Blocks in the kernel on a native thread (never the libuv pool). The
    * wait owns `fd` until `done(null, false, moved)`, which grants the lock and
    * hands `fd` back; `moved` says `file` no longer names the locked inode.
    * `done(null, true)`: it was abandoned and has unlocked and closed `fd`.
@@ -69,6 +69,13 @@ interface NativeBinding {
    */
   startWait(fd: number, kind: 0, op: number, file: string, done: WaitDone): NativeWait;
   startWait(fd: number, kind: 1, type: number, start: number, len: number, ofd: boolean, done: WaitDone): NativeWait;
+  /**
+   * Where the last wait that this thread took (by `done` or `waitFor`)
+   * spent its time, CLOCK_MONOTONIC ns as `process.hrtime.bigint()` counts:
+   * [the kernel granted it, the identity check ended, the JS thread took the
+   * report]. For the benchmark's hand-off breakdown.
+   */
+  lastWaitStamps(): [bigint, bigint, bigint];
 }
 
 /**

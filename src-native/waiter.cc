@@ -1,28 +1,34 @@
-// Kernel waits on a dedicated thread.
+// Kernel waits on threads of their own, never the libuv pool.
 //
 // A blocked flock()/F_SETLKW must never occupy a libuv threadpool thread:
 // with the default 4 threads, five waiters would stall every fs call in the
-// process. Each wait here runs on its own std::thread, and the result comes
-// back to JavaScript through a ThreadSafeFunction.
+// process. Each wait here runs on a thread of a small process-wide set that
+// grows on demand (every blocked wait holds its thread) and parks idle
+// threads for reuse, so that no thread is created or exits on the hand-off
+// path; parked threads end after kIdleTrim without work. Results come back
+// to JavaScript through one ThreadSafeFunction per environment, made once
+// and referenced only while a wait is live, so an idle process still exits.
 //
 // A thread blocked in the kernel cannot be cancelled (closing its fd does not
 // wake it), so the protocol is ownership: the waiter owns `fd` until it
 // reports success. The caller can stop caring (abandon); the thread then ends
-// by itself once the kernel answers, undoing the lock and closing the fd if
-// nobody took the wait back meanwhile (resume). A synchronous caller blocks
-// on the same waiter with waitFor(), so sync and async acquisitions share
-// one kernel waiter per lock file.
+// the wait by itself once the kernel answers, undoing the lock and closing the
+// fd if nobody took the wait back meanwhile (resume). A synchronous caller
+// blocks on the same waiter with waitFor(), so sync and async acquisitions
+// share one kernel waiter per lock file.
 #include "fl.h"
 
 #include <atomic>
 #include <cerrno>
 #include <chrono>
 #include <condition_variable>
+#include <deque>
 #include <memory>
 #include <mutex>
+#include <pthread.h>
 #include <string>
 #include <sys/file.h>
-#include <thread>
+#include <time.h>
 #include <unistd.h>
 
 namespace fl {
@@ -58,71 +64,116 @@ void UndoGranted(int fd, const LockRequest& req) {
 
 namespace {
 
+int64_t MonoNs() {
+  struct timespec t;
+  clock_gettime(CLOCK_MONOTONIC, &t);
+  return static_cast<int64_t>(t.tv_sec) * 1000000000 + t.tv_nsec;
+}
+
 // Wait phases. The JS thread flips kWaiting <-> kAbandoned; the waiter
 // thread moves kWaiting -> kWon, or finds kAbandoned and cleans up itself.
 // A synchronous caller that sees kWon takes the result (kClaimed), and the
 // asynchronous report is then dropped.
 enum Phase : int { kWaiting, kAbandoned, kWon, kClaimed, kFinished };
 
+// Where the stages of the last finished wait happened, CLOCK_MONOTONIC ns:
+// the kernel granted it, the identity check was done, the JS thread took
+// the report. For the benchmark's hand-off breakdown (lastWaitStamps()).
+enum Stamp { kFlockReturned, kChecked, kReported, kStamps };
+
+// One per JavaScript environment (the main thread, each worker).
+struct EnvWaits {
+  napi_threadsafe_function tsfn = nullptr;
+  std::mutex m;  // guards gone and every use of tsfn off the JS thread
+  // The environment is being torn down (process exit, worker terminate):
+  // its ThreadSafeFunctions are freed, so no thread may touch tsfn.
+  bool gone = false;
+  int live = 0;  // JS thread only: waits somebody still wants; tsfn is ref'd while > 0
+  int64_t last[kStamps] = {};  // JS thread only
+};
+
 struct WaitState {
   int fd = -1;
   LockRequest req;
   std::string path;  // flock waits: checked against the won descriptor
+  std::shared_ptr<EnvWaits> home;
+  std::atomic<int> phase{kWaiting};
+  // Written by the waiter thread before `ended`, read after it.
   int err = 0;
   bool moved = false;  // won, but `path` names another file now
-  Napi::ThreadSafeFunction tsfn;
-  std::atomic<int> phase{kWaiting};
-  bool delivered = false;  // touched on the JS thread only
-  std::mutex m;  // guards done, envGone, hook and every use of tsfn by the thread
+  int64_t stamps[kStamps] = {};
+  // JS thread only.
+  napi_ref done = nullptr;
+  bool delivered = false;
+  bool counted = false;  // counted in home->live
+  std::mutex m;  // guards ended and redeliver
   std::condition_variable cv;
-  bool done = false;
-  // The environment is being torn down (process exit, worker terminate):
-  // its ThreadSafeFunctions are freed, so the thread must not touch tsfn.
-  bool envGone = false;
-  std::shared_ptr<WaitState>* hook = nullptr;
+  bool ended = false;  // the kernel answered and, if won, the identity check is done
+  bool redeliver = false;  // the report reached JS before the check ended: post it again
 };
 
 using StatePtr = std::shared_ptr<WaitState>;
 
-void EnvGone(void* arg) {
-  auto* box = static_cast<StatePtr*>(arg);
-  {
-    std::lock_guard<std::mutex> lock((*box)->m);
-    (*box)->envGone = true;
-    (*box)->hook = nullptr;
-  }
-  delete box;
+void Count(napi_env env, WaitState* s) {
+  if (s->counted) return;
+  s->counted = true;
+  if (s->home->live++ == 0) napi_ref_threadsafe_function(env, s->home->tsfn);
 }
 
-void Deliver(Napi::Env env, Napi::Function callback, StatePtr* payload) {
-  StatePtr s = *payload;
-  delete payload;
-  if (env != nullptr) {
-    std::lock_guard<std::mutex> lock(s->m);
-    if (s->hook != nullptr) {
-      napi_remove_env_cleanup_hook(env, EnvGone, s->hook);
-      delete s->hook;
-      s->hook = nullptr;
-    }
+void Uncount(napi_env env, WaitState* s) {
+  if (!s->counted) return;
+  s->counted = false;
+  if (--s->home->live == 0) napi_unref_threadsafe_function(env, s->home->tsfn);
+}
+
+// The JS side is done with the wait: drop its callback and its hold on the loop.
+void Settle(napi_env env, WaitState* s) {
+  s->delivered = true;
+  Uncount(env, s);
+  for (int i = 0; i < kStamps; i++) s->home->last[i] = s->stamps[i];
+  if (s->done != nullptr) {
+    napi_delete_reference(env, s->done);
+    s->done = nullptr;
   }
-  int phase = s->phase.load();
-  bool won = s->err == 0 && phase == kWon;
-  if (phase == kClaimed) return;  // a synchronous waitFor() took it already
-  if (env == nullptr || callback.IsEmpty()) {
+}
+
+void FinishUnclaimed(WaitState* s) {
+  int expected = kWon;
+  if (s->err == 0 && s->phase.compare_exchange_strong(expected, kFinished)) {
+    UndoGranted(s->fd, s->req);
+    close(s->fd);
+  }
+}
+
+void Deliver(napi_env env, napi_value, void*, void* data) {
+  auto* payload = static_cast<StatePtr*>(data);
+  StatePtr s = std::move(*payload);
+  delete payload;
+  if (env == nullptr) {
     // The environment (a worker) is going away: nobody will take the lock.
-    if (won) {
-      UndoGranted(s->fd, s->req);
-      close(s->fd);
-    }
+    FinishUnclaimed(s.get());
     return;
   }
-  s->delivered = true;
+  if (s->delivered || s->phase.load() == kClaimed) return;  // a synchronous waitFor() took it
+  {
+    std::lock_guard<std::mutex> lock(s->m);
+    if (!s->ended) {
+      // Posted before the identity check so that the wake-up overlaps it;
+      // the check is not done yet, and the waiter thread posts again when it is.
+      s->redeliver = true;
+      return;
+    }
+  }
+  s->stamps[kReported] = MonoNs();
+  bool won = s->err == 0 && s->phase.load() == kWon;
+  napi_value callback = nullptr;
+  if (s->done != nullptr) napi_get_reference_value(env, s->done, &callback);
+  Settle(env, s.get());
   napi_value args[3];
-  napi_status st;
   if (s->err != 0) {
     Napi::Error e = ErrnoError(env, s->err, s->req.kind == LockRequest::kFlock ? "flock" : "fcntl");
     args[0] = e.Value();
-    st = napi_get_boolean(env, false, &args[1]);
+    napi_get_boolean(env, false, &args[1]);
   } else {
     napi_get_null(env, &args[0]);
     napi_get_boolean(env, !won, &args[1]);
@@ -132,65 +183,149 @@ void Deliver(Napi::Env env, Napi::Function callback, StatePtr* payload) {
   napi_get_global(env, &global);
   // Raw call: during environment teardown JS cannot run, and node-addon-api
   // would turn that failure into a fatal error. Then nobody takes the lock.
-  st = napi_call_function(env, global, callback, 3, args, &ignored);
+  napi_status st = callback == nullptr ? napi_generic_failure
+                                       : napi_call_function(env, global, callback, 3, args, &ignored);
   if (st != napi_ok) {
     if (st == napi_pending_exception) {
       napi_value exc;
       napi_get_and_clear_last_exception(env, &exc);
       napi_fatal_exception(env, exc);
-    } else if (won) {
-      UndoGranted(s->fd, s->req);
-      close(s->fd);
+    } else {
+      FinishUnclaimed(s.get());
     }
   }
 }
 
-void WaitThread(StatePtr s) {
+// Queues the report for the JS thread; false once the environment is gone.
+bool Post(const StatePtr& s) {
+  EnvWaits& home = *s->home;
+  std::lock_guard<std::mutex> lock(home.m);
+  if (home.gone) return false;
+  auto* payload = new StatePtr(s);
+  if (napi_call_threadsafe_function(home.tsfn, payload, napi_tsfn_nonblocking) != napi_ok) {
+    delete payload;
+    return false;
+  }
+  return true;
+}
+
+void RunWait(const StatePtr& s) {
   int err = RunBlocking(s->fd, s->req);
-  // A peer may delete and recreate a lock file while we wait. Checked here,
-  // on the waiter thread, to keep the hand-off on the JS thread short; an
-  // error while checking counts as "moved", which retries.
-  bool same = true;
-  if (err == 0 && !s->path.empty() && StillNamed(s->fd, s->path.c_str(), &same) != 0) same = false;
-  bool moved = !same;
+  s->stamps[kFlockReturned] = MonoNs();
+  // A peer may delete and recreate a lock file while we wait: a won flock
+  // wait checks that `path` still names the locked file. Checked here, on
+  // the waiter thread, after the report is posted: the check runs while the
+  // JS thread wakes up, and an error while checking counts as "moved".
+  bool check = false;
   {
     std::lock_guard<std::mutex> lock(s->m);
     s->err = err;
-    s->moved = moved;
     if (err != 0) {
       close(s->fd);
       s->phase.store(kFinished);
     } else {
       int expected = kWaiting;
-      if (!s->phase.compare_exchange_strong(expected, kWon)) {
+      if (s->phase.compare_exchange_strong(expected, kWon)) {
+        check = !s->path.empty();
+      } else {
         UndoGranted(s->fd, s->req);
         close(s->fd);
         s->phase.store(kFinished);
       }
     }
-    s->done = true;
-  }
-  s->cv.notify_all();
-  // Holding the mutex keeps EnvGone (which runs on the JS thread before the
-  // environment frees its ThreadSafeFunctions) from running in between.
-  std::lock_guard<std::mutex> lock(s->m);
-  int expected = kWon;
-  if (s->envGone) {
-    if (s->err == 0 && s->phase.compare_exchange_strong(expected, kFinished)) {
-      UndoGranted(s->fd, s->req);
-      close(s->fd);
+    if (!check) {
+      s->stamps[kChecked] = s->stamps[kFlockReturned];
+      s->ended = true;
     }
+  }
+  if (!check) {
+    s->cv.notify_all();
+    if (!Post(s)) FinishUnclaimed(s.get());
     return;
   }
-  auto* payload = new StatePtr(s);
-  if (s->tsfn.BlockingCall(payload, Deliver) != napi_ok) {
-    delete payload;
-    if (s->err == 0 && s->phase.compare_exchange_strong(expected, kFinished)) {
-      UndoGranted(s->fd, s->req);
-      close(s->fd);
-    }
+  bool posted = Post(s);
+  bool same = true;
+  if (StillNamed(s->fd, s->path.c_str(), &same) != 0) same = false;
+  bool again;
+  {
+    std::lock_guard<std::mutex> lock(s->m);
+    s->moved = !same;
+    s->stamps[kChecked] = MonoNs();
+    s->ended = true;
+    again = s->redeliver;
+    s->redeliver = false;
   }
-  s->tsfn.Release();
+  s->cv.notify_all();
+  if (!posted || (again && !Post(s))) FinishUnclaimed(s.get());
+}
+
+// The threads that wait. Never destroyed: a thread may still be blocked in
+// the kernel while the process exits and runs static destructors.
+struct Pool {
+  std::mutex m;
+  std::condition_variable cv;
+  std::deque<StatePtr> jobs;
+  size_t idle = 0;  // parked threads that have not been handed a job yet
+};
+
+Pool& ThePool() {
+  static Pool* pool = new Pool();
+  return *pool;
+}
+
+// A parked thread ends after this long without a wait to run: a process that
+// waits in bursts reuses its threads, one that stops waiting gets rid of them.
+constexpr std::chrono::milliseconds kIdleTrim{500};
+// A waiter runs flock(2), a stat or two and a queue push; it needs no 8 MB stack.
+constexpr size_t kStackBytes = 256 * 1024;
+
+void* PoolThread(void*) {
+  Pool& pool = ThePool();
+  std::unique_lock<std::mutex> lock(pool.m);
+  for (;;) {
+    if (!pool.jobs.empty()) {
+      StatePtr s = std::move(pool.jobs.front());
+      pool.jobs.pop_front();
+      lock.unlock();
+      RunWait(s);
+      s.reset();
+      lock.lock();
+      continue;
+    }
+    pool.idle++;
+    bool woken = pool.cv.wait_for(lock, kIdleTrim, [&] { return !pool.jobs.empty(); });
+    pool.idle--;
+    if (!woken) return nullptr;
+  }
+}
+
+// Hands a wait to a parked thread, or to a new one. Returns 0 or an errno.
+int Submit(StatePtr s) {
+  Pool& pool = ThePool();
+  std::lock_guard<std::mutex> lock(pool.m);
+  pool.jobs.push_back(std::move(s));
+  if (pool.jobs.size() <= pool.idle) {
+    pool.cv.notify_one();
+    return 0;
+  }
+  pthread_attr_t attr;
+  pthread_attr_init(&attr);
+  pthread_attr_setstacksize(&attr, kStackBytes);
+  pthread_attr_setdetachstate(&attr, PTHREAD_CREATE_DETACHED);
+  pthread_t thread;
+  int err = pthread_create(&thread, &attr, PoolThread, nullptr);
+  pthread_attr_destroy(&attr);
+  if (err != 0) pool.jobs.pop_back();
+  return err;
+}
+
+void EnvGone(void* arg) {
+  auto* box = static_cast<std::shared_ptr<EnvWaits>*>(arg);
+  {
+    std::lock_guard<std::mutex> lock((*box)->m);
+    (*box)->gone = true;
+  }
+  delete box;
 }
 
 bool ParseRequest(const Napi::CallbackInfo& info, LockRequest* req, std::string* path) {
@@ -226,31 +361,34 @@ bool ParseRequest(const Napi::CallbackInfo& info, LockRequest* req, std::string*
 // done(null, false, moved) once granted (the fd is the caller's again; for
 // flock, `moved` says the path now names another file), done(null, true)
 // when it ended abandoned (fd already closed), done(error) (fd closed).
-Napi::Value StartWait(const Napi::CallbackInfo& info) {
+// Throws (the fd stays the caller's) when no thread can be started.
+Napi::Value StartWait(const Napi::CallbackInfo& info, const std::shared_ptr<EnvWaits>& home) {
   Napi::Env env = info.Env();
   auto s = std::make_shared<WaitState>();
   s->fd = info[0].As<Napi::Number>().Int32Value();
   if (!ParseRequest(info, &s->req, &s->path)) return env.Undefined();
-  Napi::Function callback = info[info.Length() - 1].As<Napi::Function>();
-  s->tsfn = Napi::ThreadSafeFunction::New(env, callback, "file-locking:wait", 0, 1);
-  // Registered after the ThreadSafeFunction, so it runs before the
-  // environment's own teardown of it (cleanup hooks run in reverse order).
-  s->hook = new StatePtr(s);
-  napi_add_env_cleanup_hook(env, EnvGone, s->hook);
-  std::thread(WaitThread, s).detach();
+  s->home = home;
+  napi_create_reference(env, info[info.Length() - 1], 1, &s->done);
+  Count(env, s.get());
+  int err = Submit(s);
+  if (err != 0) {
+    Settle(env, s.get());
+    ThrowErrno(env, err, "pthread_create");
+    return env.Undefined();
+  }
 
   Napi::Object control = Napi::Object::New(env);
   // abandon(): nobody needs the lock any more; the thread releases it by
   // itself when it wins, and the wait stops keeping the process alive.
   control.Set("abandon", Napi::Function::New(env, [s](const Napi::CallbackInfo& i) {
     int expected = kWaiting;
-    if (!s->delivered && s->phase.compare_exchange_strong(expected, kAbandoned)) s->tsfn.Unref(i.Env());
+    if (!s->delivered && s->phase.compare_exchange_strong(expected, kAbandoned)) Uncount(i.Env(), s.get());
   }, "abandon"));
   // resume() -> whether the wait is (again) live, taken back before it ended.
   control.Set("resume", Napi::Function::New(env, [s](const Napi::CallbackInfo& i) -> Napi::Value {
     int expected = kAbandoned;
     bool ok = !s->delivered && s->phase.compare_exchange_strong(expected, kWaiting);
-    if (ok) s->tsfn.Ref(i.Env());
+    if (ok) Count(i.Env(), s.get());
     return Napi::Boolean::New(i.Env(), ok || (!s->delivered && s->phase.load() == kWaiting));
   }, "resume"));
   // waitFor(ms) blocks the calling thread until the wait ends or ms pass.
@@ -261,18 +399,21 @@ Napi::Value StartWait(const Napi::CallbackInfo& info) {
   control.Set("waitFor", Napi::Function::New(env, [s](const Napi::CallbackInfo& i) -> Napi::Value {
     Napi::Env e = i.Env();
     double ms = i[0].As<Napi::Number>().DoubleValue();
-    std::unique_lock<std::mutex> lock(s->m);
-    auto until = std::chrono::steady_clock::now() + std::chrono::microseconds(static_cast<long long>(ms * 1000));
-    if (!s->cv.wait_until(lock, until, [&] { return s->done; })) return Napi::String::New(e, "pending");
+    {
+      std::unique_lock<std::mutex> lock(s->m);
+      auto until = std::chrono::steady_clock::now() + std::chrono::microseconds(static_cast<long long>(ms * 1000));
+      if (!s->cv.wait_until(lock, until, [&] { return s->ended; })) return Napi::String::New(e, "pending");
+    }
+    s->stamps[kReported] = MonoNs();
     if (s->err != 0) {
-      s->delivered = true;
       s->phase.store(kClaimed);
+      Settle(e, s.get());
       ThrowErrno(e, s->err, s->req.kind == LockRequest::kFlock ? "flock" : "fcntl");
       return e.Undefined();
     }
     int expected = kWon;
     if (!s->phase.compare_exchange_strong(expected, kClaimed)) return Napi::String::New(e, "ended");
-    s->delivered = true;
+    Settle(e, s.get());
     return Napi::String::New(e, s->moved ? "moved" : "granted");
   }, "waitFor"));
   return control;
@@ -281,7 +422,35 @@ Napi::Value StartWait(const Napi::CallbackInfo& info) {
 }  // namespace
 
 void InitWaiter(Napi::Env env, Napi::Object exports) {
-  exports.Set("startWait", Napi::Function::New(env, StartWait, "startWait"));
+  auto home = std::make_shared<EnvWaits>();
+  napi_value name;
+  napi_create_string_utf8(env, "file-locking:wait", NAPI_AUTO_LENGTH, &name);
+  // No JS function of its own: each report calls the `done` of its wait.
+  napi_status st = napi_create_threadsafe_function(env, nullptr, nullptr, name, 0, 1, nullptr, nullptr,
+                                                   nullptr, Deliver, &home->tsfn);
+  if (st != napi_ok) {
+    Napi::Error::New(env, "file-locking: cannot create the wait channel").ThrowAsJavaScriptException();
+    return;
+  }
+  napi_unref_threadsafe_function(env, home->tsfn);
+  // Registered after the ThreadSafeFunction, so it runs before the
+  // environment's own teardown of it (cleanup hooks run in reverse order).
+  napi_add_env_cleanup_hook(env, EnvGone, new std::shared_ptr<EnvWaits>(home));
+  exports.Set("startWait", Napi::Function::New(env, [home](const Napi::CallbackInfo& info) {
+    return StartWait(info, home);
+  }, "startWait"));
+  // lastWaitStamps() -> [flockReturned, checked, reported] of the last wait
+  // the JS thread took, CLOCK_MONOTONIC ns (process.hrtime.bigint()'s clock).
+  exports.Set("lastWaitStamps", Napi::Function::New(env, [home](const Napi::CallbackInfo& info) -> Napi::Value {
+    Napi::Env e = info.Env();
+    Napi::Array out = Napi::Array::New(e, kStamps);
+    for (uint32_t i = 0; i < kStamps; i++) {
+      napi_value v;
+      napi_create_bigint_int64(e, home->last[i], &v);
+      out.Set(i, v);
+    }
+    return out;
+  }, "lastWaitStamps"));
 }
 
 }  // namespace fl
