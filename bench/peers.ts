@@ -42,6 +42,8 @@ export const RAW_C_KEPT = peer('raw-c-kept', 'raw C, kept fd', 'c', 'keep', 'ker
 // The floor of any event-loop design: a thread waits in flock(2), then wakes the loop.
 export const RAW_C_THREAD = peer('raw-c-thread', 'raw C, waiter thread + eventfd', 'c', 'thread', 'kernel');
 export const OURS_SYNC = peer('ours-sync', 'ours, acquireSync', 'node', 'ours-sync', 'kernel');
+// acquireSync({ timeout: Infinity }) blocks in flock(2) on the main thread, as fs-ext's flockSync does.
+export const OURS_SYNC_FOREVER = peer('ours-sync-forever', 'ours, acquireSync, timeout ∞', 'node', 'ours-sync-forever', 'kernel');
 export const OURS_ASYNC = peer('ours-async', 'ours, await acquire', 'node', 'ours-async', 'kernel');
 export const OURS_POLL = peer('ours-poll', "ours, waitStrategy 'poll' 100 ms", 'node', 'ours-poll', { pollMs: 100 });
 export const FSEXT_SYNC = peer('fsext-sync', 'fs-ext flockSync', 'node', 'fsext-sync', 'kernel');

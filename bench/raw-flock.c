@@ -7,7 +7,8 @@
 //   raw-flock LOCKFILE STAMPFILE reopen|keep|thread
 //
 //   uncontended MS               -> ok NS_PER_OP OPS
-//   acquire [TIMEOUT_MS]         -> trying, then: acquired NS_SINCE_STAMP | timeout NS_WAITED
+//   acquire [TIMEOUT_MS]         -> trying, then: acquired NS_SINCE_STAMP [STAGE=NS_SINCE_STAMP…]
+//                                   | timeout NS_WAITED
 //   release                      -> released
 //   counter FILE START_NS END_NS -> ok INCREMENTS
 //   rmw FILE START_NS END_NS DURABLE -> ok UPDATES UPDATES_DONE_BY_END LAST_END_NS
@@ -25,7 +26,11 @@
 // thread blocks in flock() and wakes the main thread, asleep in epoll_wait,
 // through an eventfd. It is the floor of every such design (ours and
 // fs-ext's included): two wake-ups per hand-off where a plain flock() has
-// one. Failures answer "error MESSAGE".
+// one; its clock stops when the main thread wakes, before it joins the
+// thread (which a persistent waiter would not). Its "acquired" line adds the
+// stage "flock=NS": when the waiter thread's flock() returned. The stages
+// are the hand-off breakdown of bench/handoff.ts; every peer may add its
+// own. Failures answer "error MESSAGE".
 #define _GNU_SOURCE
 #include <errno.h>
 #include <fcntl.h>
@@ -114,12 +119,17 @@ static void cmd_uncontended(long ms) {
 
 struct thread_wait {
   int fd, event_fd, result, err;
+  int64_t flock_ns;
 };
+
+// When the last flock_on_thread() returned in the kernel and woke the caller.
+static int64_t thread_flock_ns, thread_woke_ns;
 
 static void *wait_thread(void *arg) {
   struct thread_wait *w = arg;
   int r;
   while ((r = flock(w->fd, LOCK_EX)) != 0 && errno == EINTR) {}
+  w->flock_ns = now_ns();
   w->result = r;
   w->err = errno;
   uint64_t one = 1;
@@ -142,9 +152,11 @@ static int flock_on_thread(int fd) {
   if (pthread_create(&t, NULL, wait_thread, &w) != 0) return -1;
   struct epoll_event got;
   while (epoll_wait(ep, &got, 1, -1) != 1) {}
+  thread_woke_ns = now_ns();
   uint64_t n;
   if (read(event_fd, &n, sizeof n) != sizeof n) abort();
   pthread_join(t, NULL);
+  thread_flock_ns = w.flock_ns;
   errno = w.err;
   return w.result;
 }
@@ -169,10 +181,11 @@ static void cmd_acquire(long timeout_ms) {
     setitimer(ITIMER_REAL, &it, NULL);
   }
   int r;
-  if (wait_in_thread && timeout_ms < 0) r = flock_on_thread(fd);
+  int on_thread = wait_in_thread && timeout_ms < 0;
+  if (on_thread) r = flock_on_thread(fd);
   else while ((r = flock(fd, LOCK_EX)) != 0 && errno == EINTR && !alarm_fired) {}
   int err = errno;
-  int64_t got = now_ns();
+  int64_t got = on_thread ? thread_woke_ns : now_ns();
   if (timeout_ms >= 0) {
     struct itimerval off = {{0, 0}, {0, 0}};
     setitimer(ITIMER_REAL, &off, NULL);
@@ -185,7 +198,9 @@ static void cmd_acquire(long timeout_ms) {
   }
   int64_t stamp = 0;
   if (pread(stamp_fd, &stamp, sizeof stamp, 0) != sizeof stamp) stamp = 0;
-  reply("acquired %" PRId64, stamp > 0 ? got - stamp : -1);
+  if (stamp <= 0) reply("acquired -1");
+  else if (on_thread) reply("acquired %" PRId64 " flock=%" PRId64, got - stamp, thread_flock_ns - stamp);
+  else reply("acquired %" PRId64, got - stamp);
 }
 
 static void cmd_release(void) {

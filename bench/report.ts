@@ -102,6 +102,15 @@ export function buildReport(all: ScenarioRuns[], quick: boolean): Report {
     lines.push('', `${scenario.title}`, `   ${scenario.shape(quick)}`);
     for (const note of scenario.notes ?? []) lines.push(`   note: ${note}`);
     lines.push(...layout([header, ...rows], new Set([0, 1, 5, 6])).map((l) => '   ' + l));
+    const bd = scenario.breakdown;
+    if (bd !== undefined) {
+      lines.push('', `   ${bd.title}`);
+      const cells = bd.stages.map((st) => [st.label, ...bd.peers.map((p) => {
+        const v = results.median(p.id, st.key);
+        return v === undefined ? '' : bd.format(v);
+      })]);
+      lines.push(...layout([['stage', ...bd.peers.map((p) => p.label)], ...cells], new Set([0])).map((l) => '   ' + l));
+    }
     jsonScenarios.push({
       id: scenario.id, title: scenario.title, shape: scenario.shape(quick), notes: scenario.notes, baseline: scenario.baseline,
       metrics: scenario.metrics.map((m) => ({ key: m.key, label: m.label, better: m.better })),

@@ -104,8 +104,22 @@ export interface Scenario {
   /** Peer id the ratios are taken against (raw C). */
   readonly baseline: string;
   readonly targets: readonly Target[];
+  /** A second table under the main one: where the time goes, stage by stage. */
+  readonly breakdown?: Breakdown;
   /** One run of one peer: a value per metric key, plus any extra keys worth keeping in the JSON. */
   measure(peer: PeerDef, ctx: RunContext): Promise<Record<string, number>>;
+}
+
+/**
+ * Rows are stages, columns peers; a cell is the median over the runs of the
+ * value `measure` returned under the stage's key (absent: the peer has no
+ * such stage).
+ */
+export interface Breakdown {
+  readonly title: string;
+  readonly peers: readonly PeerDef[];
+  readonly stages: ReadonlyArray<{ readonly key: string; readonly label: string }>;
+  readonly format: (value: number) => string;
 }
 
 export function median(values: readonly number[]): number {
