@@ -255,7 +255,7 @@ static void cmd_rmw(const char *file, int64_t start, int64_t end, int durable) {
   struct timespec ts = {start / 1000000000, start % 1000000000};
   clock_nanosleep(CLOCK_MONOTONIC, TIMER_ABSTIME, &ts, NULL);
   long n = 0, in_window = 0;
-  static char in[8192], out[8192 + 32];
+  static char in[65536], out[65536 + 32];
   while (now_ns() < end) {
     if (lock_once() != 0) { reply("error flock: %s", strerror(errno)); return; }
     int c = open(file, O_RDONLY | O_CLOEXEC);

@@ -21,23 +21,23 @@ import {
   type RunContext, type Scenario, type Target,
 } from './util';
 
-const PROCESSES = 4;
+export const PROCESSES = 4;
 const KEEP = 5;
 const durationMs = (quick: boolean): number => (quick ? 400 : 1000);
-/** As in the counter scenario: a share under half the fair one. */
-const STARVED_BELOW = 0.5 / PROCESSES;
+/** Issue #10: every process gets at least a fifth of the updates (fair = a quarter). */
+const STARVED_BELOW = 0.2;
 
 /** The document every run starts from, in yaml.dump(default_flow_style=False)'s bytes. */
 const INITIAL = 'counter: 0\nname: rmw-bench\nrecent:\n- seed\n';
 
-interface RmwPeer extends PeerDef {
+export interface RmwPeer extends PeerDef {
   /** Whether the run asks for fsync (only where the peer has such a mode). */
   readonly durable: boolean;
   /** Whether the peer parses the YAML and keeps the list (raw C only bumps the number). */
   readonly yaml: boolean;
 }
 
-const rmwPeer = (id: string, label: string, lang: PeerDef['lang'], variant: string, wait: PeerDef['wait'],
+export const rmwPeer = (id: string, label: string, lang: PeerDef['lang'], variant: string, wait: PeerDef['wait'],
   durable: boolean, script?: string): RmwPeer =>
   ({ id, label, lang, variant, wait, durable, yaml: lang !== 'c', script });
 
@@ -58,10 +58,24 @@ function readBack(file: string): { counter: unknown; recent: unknown } {
   return { counter: doc.counter, recent: doc.recent };
 }
 
-async function measure(def: PeerDef, ctx: RunContext): Promise<Record<string, number>> {
-  const peer = def as RmwPeer;
-  const file = path.join(ctx.dir, 'data.yaml');
-  fs.writeFileSync(file, INITIAL);
+/** What PROCESSES peers did to one file in one window (see runUpdates). */
+export interface UpdateRun {
+  /** Updates per process, all of them, and those finished by the end of the window. */
+  readonly counts: number[];
+  readonly inWindow: number[];
+  readonly total: number;
+  readonly opsPerSec: number;
+  /** How far past the window the last process finished, ms. */
+  readonly tailMs: number;
+}
+
+/**
+ * Starts PROCESSES peers of `peer` on `file` (which holds the starting
+ * document), lets them update it for the window from a common start and
+ * collects their counts. `shape` names the document and its change for the
+ * peer scripts (their warm-up uses the same one).
+ */
+export async function runUpdates(peer: RmwPeer, ctx: RunContext, file: string, shape: 'counter' | 'queue', ms: number): Promise<UpdateRun> {
   // No lock file is made here: proper-lockfile's lock is a directory at the
   // same path, F.lock, and the flock peers create the file themselves.
   // Process i works through its own host's view of the file; its warm-up
@@ -70,11 +84,10 @@ async function measure(def: PeerDef, ctx: RunContext): Promise<Record<string, nu
   const files = hosts.map((host, i) => ({
     lock: host.at(`${file}.lock`),
     stamp: path.join(ctx.localDir ?? ctx.dir, `stamp-${i}`),
-    extra: [host.at(path.join(ctx.dir, `warm-${i}.yaml`))],
+    extra: [host.at(path.join(ctx.dir, `warm-${i}.yaml`)), shape],
     wrap: host.wrap,
   }));
   const procs = await startPeers(peer, files, ctx.rawFlock);
-  const ms = durationMs(ctx.quick);
   let counts: number[];
   let inWindow: number[];
   let lastEnd: bigint;
@@ -96,8 +109,16 @@ async function measure(def: PeerDef, ctx: RunContext): Promise<Record<string, nu
   // sleeping through it while the others have stopped.)
   const total = counts.reduce((a, b) => a + b, 0);
   const done = inWindow.reduce((a, b) => a + b, 0);
-  const opsPerSec = done / (ms / 1000);
-  const tailMs = Number(lastEnd - start) / 1e6 - ms;
+  return { counts, inWindow, total, opsPerSec: done / (ms / 1000), tailMs: Number(lastEnd - start) / 1e6 - ms };
+}
+
+async function measure(def: PeerDef, ctx: RunContext): Promise<Record<string, number>> {
+  const peer = def as RmwPeer;
+  const file = path.join(ctx.dir, 'data.yaml');
+  fs.writeFileSync(file, INITIAL);
+  const ms = durationMs(ctx.quick);
+  const { counts, inWindow, total, opsPerSec, tailMs } = await runUpdates(peer, ctx, file, 'counter', ms);
+  const done = inWindow.reduce((a, b) => a + b, 0);
 
   const where = `in the read-modify-write benchmark, ${peer.label}, run ${ctx.run}`;
   let back: { counter: unknown; recent: unknown };
@@ -131,7 +152,7 @@ async function measure(def: PeerDef, ctx: RunContext): Promise<Record<string, nu
 }
 
 /** `peer`'s ops/s ≥ `factor` × `other`'s, medians of this run. */
-function ratioTarget(peer: RmwPeer, factor: number, other: RmwPeer, name: string): Target {
+export function ratioTarget(peer: RmwPeer, factor: number, other: RmwPeer, name: string): Target {
   return {
     peer: peer.id, metric: 'opsPerSec', text: `≥ ${factor}× ${name}`,
     check(r) {
@@ -143,9 +164,9 @@ function ratioTarget(peer: RmwPeer, factor: number, other: RmwPeer, name: string
   };
 }
 
-function fairTarget(peer: RmwPeer): Target {
+export function fairTarget(peer: RmwPeer): Target {
   return {
-    peer: peer.id, metric: 'minShare', text: 'no process starved, nothing lost',
+    peer: peer.id, metric: 'minShare', text: `every share ≥ ${fmtPercent(STARVED_BELOW)}, nothing lost`,
     check(r) {
       const min = r.median(peer.id, 'minShare');
       // Any run with a lost update counts, not the median run.
@@ -153,7 +174,7 @@ function fairTarget(peer: RmwPeer): Target {
       if (min === undefined) return null;
       return {
         met: min >= STARVED_BELOW && lost === 0,
-        measured: `min ${fmtPercent(min)} (starved < ${fmtPercent(STARVED_BELOW)})${lost ? `, ${lost} LOST` : ''}`,
+        measured: `min ${fmtPercent(min)}${lost ? `, ${lost} LOST` : ''}`,
       };
     },
   };

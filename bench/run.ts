@@ -16,13 +16,14 @@ import { glusterDown, glusterScenarios, glusterUnavailable, glusterUp } from './
 import { handoff } from './handoff';
 import { abnormalExits, killAllPeers, PYTHON, pythonAvailable } from './peers';
 import { buildReport, type PeerRuns, type ScenarioRuns } from './report';
+import { queue } from './queue';
 import { rmw } from './rmw';
 import { timeout } from './timeout';
 import { uncontendedAsync, uncontendedSync } from './uncontended';
 import { BENCH_TMP, ROOT, type RunContext, type Scenario } from './util';
 
 /** In table order. A new scenario is one more module and one more entry here. */
-const SCENARIOS: readonly Scenario[] = [uncontendedSync, uncontendedAsync, handoff, counter, timeout, rmw];
+const SCENARIOS: readonly Scenario[] = [uncontendedSync, uncontendedAsync, handoff, counter, timeout, rmw, queue];
 
 const USAGE = `usage: npm run bench -- [--quick] [--runs N] [--only NAME[,NAME…]]
        npm run bench -- --gluster [--quick] [--runs N]
