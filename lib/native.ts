@@ -61,14 +61,18 @@ interface NativeBinding {
   fcntlGetLock(fd: number, cmd: number, type: number, start: number, len: number):
     { type: number; start: number; len: number; pid: number } | null;
   /**
-   * Blocks in the kernel on a native thread (never the libuv pool). The
-   * wait owns `fd` until `done(null, false, moved)`, which grants the lock and
+   * flock(fd, op) in the kernel on a native thread (never the libuv pool),
+   * op LOCK_SH or LOCK_EX. The wait owns `fd` until `done(null, false, moved)`, which grants the lock and
    * hands `fd` back; `moved` says `file` no longer names the locked inode.
    * `done(null, true)`: it was abandoned and has unlocked and closed `fd`.
    * `done(error)`: it failed and has closed `fd`.
    */
-  startWait(fd: number, kind: 0, op: number, file: string, done: WaitDone): NativeWait;
-  startWait(fd: number, kind: 1, type: number, start: number, len: number, ofd: boolean, done: WaitDone): NativeWait;
+  startFlockWait(fd: number, op: number, file: string, done: WaitDone): NativeWait;
+  /**
+   * The same for fcntl(fd, cmd) over [start, start + len), `cmd` F_SETLKW or
+   * F_OFD_SETLKW; `moved` is always false (there is no path to check).
+   */
+  startRecordWait(fd: number, cmd: number, type: number, start: number, len: number, done: WaitDone): NativeWait;
   /**
    * Where the last wait that this thread took (by `done` or `waitFor`)
    * spent its time, CLOCK_MONOTONIC ns as `process.hrtime.bigint()` counts:

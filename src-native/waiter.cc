@@ -317,47 +317,16 @@ void EnvGone(void* arg) {
   delete box;
 }
 
-bool ParseRequest(const Napi::CallbackInfo& info, LockRequest* req, std::string* path) {
-  // [fd, kind, ...]: kind 0 = flock(op, path); kind 1 = record(type, start, len, ofd)
-  int kind = info[1].As<Napi::Number>().Int32Value();
-  if (kind == 0) {
-    req->kind = LockRequest::kFlock;
-    req->op = info[2].As<Napi::Number>().Int32Value();
-    *path = info[3].As<Napi::String>().Utf8Value();
-    return true;
-  }
-  req->kind = LockRequest::kRecord;
-  req->range = {};
-  req->range.l_type = static_cast<short>(info[2].As<Napi::Number>().Int32Value());
-  req->range.l_whence = SEEK_SET;
-  req->range.l_start = static_cast<off_t>(info[3].As<Napi::Number>().Int64Value());
-  req->range.l_len = static_cast<off_t>(info[4].As<Napi::Number>().Int64Value());
-  bool ofd = info[5].As<Napi::Boolean>().Value();
-#ifdef F_OFD_SETLKW
-  req->cmd = ofd ? F_OFD_SETLKW : F_SETLKW;
-#else
-  if (ofd) {
-    ThrowErrno(info.Env(), ENOTSUP, "fcntl");
-    return false;
-  }
-  req->cmd = F_SETLKW;
-#endif
-  return true;
-}
-
-// startWait(fd, 0, op, path, done) or startWait(fd, 1, type, start, len, ofd, done)
-//   -> { abandon(), resume(), waitFor(ms) }
+// Both entry points -> { abandon(), resume(), waitFor(ms) }.
 // done(null, false, moved) once granted (the fd is the caller's again; for
 // flock, `moved` says the path now names another file), done(null, true)
 // when it ended abandoned (fd already closed), done(error) (fd closed).
 // Throws (the fd stays the caller's) when no thread can be started.
-Napi::Value StartWait(const Napi::CallbackInfo& info, const std::shared_ptr<EnvWaits>& home) {
+Napi::Value StartWait(const Napi::CallbackInfo& info, const std::shared_ptr<EnvWaits>& home,
+                      std::shared_ptr<WaitState> s, napi_value done) {
   Napi::Env env = info.Env();
-  auto s = std::make_shared<WaitState>();
-  s->fd = info[0].As<Napi::Number>().Int32Value();
-  if (!ParseRequest(info, &s->req, &s->path)) return env.Undefined();
   s->home = home;
-  napi_create_reference(env, info[info.Length() - 1], 1, &s->done);
+  napi_create_reference(env, done, 1, &s->done);
   Count(env, s.get());
   int err = Submit(s);
   if (err != 0) {
@@ -425,9 +394,30 @@ void InitWaiter(Napi::Env env, Napi::Object exports) {
   // Registered after the ThreadSafeFunction, so it runs before the
   // environment's own teardown of it (cleanup hooks run in reverse order).
   napi_add_env_cleanup_hook(env, EnvGone, new std::shared_ptr<EnvWaits>(home));
-  exports.Set("startWait", Napi::Function::New(env, [home](const Napi::CallbackInfo& info) {
-    return StartWait(info, home);
-  }, "startWait"));
+  // startFlockWait(fd, op, path, done): flock(fd, op), op LOCK_SH or LOCK_EX;
+  // once won, checks that `path` still names the locked file.
+  exports.Set("startFlockWait", Napi::Function::New(env, [home](const Napi::CallbackInfo& info) {
+    auto s = std::make_shared<WaitState>();
+    s->fd = info[0].As<Napi::Number>().Int32Value();
+    s->req.kind = LockRequest::kFlock;
+    s->req.op = info[1].As<Napi::Number>().Int32Value();
+    s->path = info[2].As<Napi::String>().Utf8Value();
+    return StartWait(info, home, std::move(s), info[3]);
+  }, "startFlockWait"));
+  // startRecordWait(fd, cmd, type, start, len, done): fcntl(fd, cmd, range),
+  // cmd F_SETLKW or F_OFD_SETLKW, over [start, start + len) from SEEK_SET.
+  exports.Set("startRecordWait", Napi::Function::New(env, [home](const Napi::CallbackInfo& info) {
+    auto s = std::make_shared<WaitState>();
+    s->fd = info[0].As<Napi::Number>().Int32Value();
+    s->req.kind = LockRequest::kRecord;
+    s->req.cmd = info[1].As<Napi::Number>().Int32Value();
+    s->req.range = {};
+    s->req.range.l_type = static_cast<short>(info[2].As<Napi::Number>().Int32Value());
+    s->req.range.l_whence = SEEK_SET;
+    s->req.range.l_start = static_cast<off_t>(info[3].As<Napi::Number>().Int64Value());
+    s->req.range.l_len = static_cast<off_t>(info[4].As<Napi::Number>().Int64Value());
+    return StartWait(info, home, std::move(s), info[5]);
+  }, "startRecordWait"));
   // lastWaitStamps() -> [flockReturned, checked, reported] of the last wait
   // the JS thread took, CLOCK_MONOTONIC ns (process.hrtime.bigint()'s clock).
   exports.Set("lastWaitStamps", Napi::Function::New(env, [home](const Napi::CallbackInfo& info) -> Napi::Value {

@@ -150,7 +150,7 @@ export function startKernelWaiter(entry: Entry, opened: LockFd, file: string, mo
   const { fd, writable } = opened;
   const waiter: KernelWaiter = {
     fd, writable, mode, file,
-    control: native.startWait(fd, 0, flockOp(mode), file,
+    control: native.startFlockWait(fd, flockOp(mode), file,
       (err, abandoned, moved) => onKernelWon(entry, waiter, err, abandoned === true, moved === true)),
   };
   entry.waiter = waiter;

@@ -113,7 +113,7 @@ export class RecordLock {
     }
     const dup = native.dupCloexec(this.fd);
     await new Promise<void>((resolve, reject) => {
-      native.startWait(dup, 1, typeOf(mode), start, length, true, (err) => {
+      native.startRecordWait(dup, this.#setWait, typeOf(mode), start, length, (err) => {
         if (err !== null) return reject(err);
         // The lock belongs to the shared open file description; the duplicate can go.
         fs.closeSync(dup);

@@ -56,7 +56,7 @@ describe('native layer', () => {
     const holder = fs.openSync(p, 'a+');
     native.flock(holder, LOCK_EX);
     let report: unknown[] = [];
-    const wait = native.startWait(fs.openSync(p, 'a+'), 0, LOCK_EX, p, (...args) => { report = args; });
+    const wait = native.startFlockWait(fs.openSync(p, 'a+'), LOCK_EX, p, (...args) => { report = args; });
     const started = performance.now();
     assert.equal(wait.waitFor(50), 'pending');
     assert.ok(performance.now() - started >= 49);
@@ -80,7 +80,7 @@ describe('native layer', () => {
     const holder = fs.openSync(p, 'a+');
     native.flock(holder, LOCK_EX);
     const fd = fs.openSync(p, 'a+');
-    const wait = native.startWait(fd, 0, LOCK_EX, p, () => undefined);
+    const wait = native.startFlockWait(fd, LOCK_EX, p, () => undefined);
     fs.unlinkSync(p);
     native.flock(holder, LOCK_UN);
     assert.equal(wait.waitFor(5000), 'moved');
