@@ -15,6 +15,7 @@ import {
   type Entry, type Grant, type KernelWaiter, type LockFd, type Request, type WaitOptions,
 } from './entry-table';
 import { tryKernel, unlockKernel } from './kernel-attempt';
+import { HandoffStage, handoffStage } from './handoff-stages';
 
 export function grantTo(entry: Entry, mode: LockMode): void {
   entry.holders++;
@@ -159,6 +160,7 @@ export function startKernelWaiter(entry: Entry, opened: LockFd, file: string, mo
 }
 
 function onKernelWon(entry: Entry, waiter: KernelWaiter, err: NodeJS.ErrnoException | null, abandoned: boolean, moved: boolean): void {
+  handoffStage(HandoffStage.Entered);
   if (entry.waiter !== waiter) {
     // A report of a waiter that a sync acquisition already replaced: it can
     // only be an abandoned one, which cleaned up after itself.
@@ -189,12 +191,19 @@ function onKernelWon(entry: Entry, waiter: KernelWaiter, err: NodeJS.ErrnoExcept
   adopt(entry, waiter);
   entry.queue.shift();
   grantTo(entry, head.mode);
+  handoffStage(HandoffStage.Bookkept);
   head.resolve({ entry, mode: head.mode, waitedMs: now() - head.started });
+  handoffStage(HandoffStage.Resolved);
   pump(entry);
 }
 
-/** Acquires asynchronously: at once when free, else in FIFO order. */
-export function acquire(file: string, mode: LockMode, opts: WaitOptions): Promise<Grant> {
+/**
+ * Acquires asynchronously: at once when free, else in FIFO order. The
+ * promise resolves to `wrap(grant)`, made right where the grant is, so that
+ * the caller needs no promise of its own on top (one await hop less between
+ * a hand-off and the code waiting for it).
+ */
+export function acquire<T>(file: string, mode: LockMode, opts: WaitOptions, wrap: (grant: Grant) => T): Promise<T> {
   const started = now();
   const { signal, timeout } = opts;
   if (signal?.aborted) return Promise.reject(abortError(file, mode, started, signal));
@@ -204,10 +213,10 @@ export function acquire(file: string, mode: LockMode, opts: WaitOptions): Promis
   } catch (err) {
     return Promise.reject(lockFileError(file, mode, started, err));
   }
-  if (grant !== null) return Promise.resolve(grant);
+  if (grant !== null) return Promise.resolve(wrap(grant));
   if (timeout <= 0) return Promise.reject(busyError('ELOCKED', file, mode, started));
 
-  return new Promise<Grant>((resolve, reject) => {
+  return new Promise<T>((resolve, reject) => {
     let entry: Entry;
     try {
       entry = entryFor(file, mode);
@@ -228,7 +237,7 @@ export function acquire(file: string, mode: LockMode, opts: WaitOptions): Promis
     const onAbort = (): void => giveUp(abortError(file, mode, started, signal as AbortSignal));
     const req: Request = {
       file, mode, started, opts,
-      resolve: (g) => { req.cleanup(); resolve(g); },
+      resolve: (g) => { req.cleanup(); resolve(wrap(g)); },
       reject: (e) => { req.cleanup(); reject(e); },
       cleanup: () => {
         if (timer !== undefined) clearTimeout(timer);

@@ -2,7 +2,7 @@ import type { LockMode } from '../errors';
 import {
   DEFAULT_TIMEOUT_MS, checkChoice, checkFunction, checkMode, checkOptions, checkPath, checkPeriod, checkSignal, checkTimeout,
 } from '../options';
-import { lockPath, type WaitOptions, type WaitStrategy } from './entry-table';
+import { lockPath, type Grant, type WaitOptions, type WaitStrategy } from './entry-table';
 import { acquire, tryAcquire } from './fifo-queue';
 import { acquireSync } from './sync-wait';
 import { LockHandle } from './handle';
@@ -81,11 +81,20 @@ export class FileLock {
   }
 
   /** Acquires the lock and returns a handle to release it. */
-  async acquire(mode: LockMode, opts?: AcquireOptions): Promise<LockHandle> {
-    checkMode(mode, 'FileLock.acquire');
-    const grant = await acquire(this.#file, mode, this.#waitOptions(opts, 'FileLock.acquire'));
-    return new LockHandle(this.lockFile, grant);
+  acquire(mode: LockMode, opts?: AcquireOptions): Promise<LockHandle> {
+    // Not an async function: the queue's own promise resolves to the handle,
+    // one await hop less on the hand-off path. Bad arguments still reject.
+    let waitOptions: WaitOptions;
+    try {
+      checkMode(mode, 'FileLock.acquire');
+      waitOptions = this.#waitOptions(opts, 'FileLock.acquire');
+    } catch (err) {
+      return Promise.reject(err);
+    }
+    return acquire(this.#file, mode, waitOptions, this.#toHandle);
   }
+
+  readonly #toHandle = (grant: Grant): LockHandle => new LockHandle(this.lockFile, grant);
 
   /** Acquires without waiting: a handle, or null when the lock is busy. */
   tryAcquire(mode: LockMode): LockHandle | null {
