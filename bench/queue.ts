@@ -15,7 +15,7 @@ import * as path from 'node:path';
 import { dumpYaml, parseYaml } from '../lib';
 import { type PeerDef } from './peers';
 import {
-  PROCESSES, fairTarget, ratioTarget, rmwPeer, runUpdates, type RmwPeer,
+  PROCESSES, fairTarget, ratioTarget, rmwPeer, runUpdates, warmthBreakdown, type RmwPeer,
 } from './rmw';
 import { fmtCount, fmtPercent, type RunContext, type Scenario } from './util';
 
@@ -82,6 +82,7 @@ async function measure(def: PeerDef, ctx: RunContext): Promise<Record<string, nu
     total: run.total,
     tailMs: run.tailMs,
     bytes: INITIAL_QUEUE.length,
+    ...run.extra,
   };
 }
 
@@ -107,6 +108,7 @@ export const queue: Scenario = {
     Q_RAW_C, Q_OURS_ASYNC, Q_OURS_SYNC, Q_PLAN,
   ],
   baseline: Q_RAW_C.id,
+  breakdown: warmthBreakdown([Q_OURS_ASYNC_DURABLE, Q_OURS_SYNC_DURABLE, Q_OURS_ASYNC, Q_OURS_SYNC]),
   targets: [
     ...[Q_OURS_ASYNC_DURABLE, Q_OURS_SYNC_DURABLE].flatMap((p) => [
       ratioTarget(p, 3, Q_PL_WFA, 'proper-lockfile + wfa + js-yaml'), fairTarget(p),

@@ -17,8 +17,8 @@ import * as path from 'node:path';
 import { parseYaml } from '../lib/yaml';
 import { closeAll, startPeers, type PeerDef } from './peers';
 import {
-  fmtCount, fmtPercent, fmtRatio, hostOf, monoNs,
-  type RunContext, type Scenario, type Target,
+  fmtCount, fmtMicros, fmtPercent, fmtRatio, hostOf, median, monoNs,
+  type Breakdown, type RunContext, type Scenario, type Target,
 } from './util';
 
 export const PROCESSES = 4;
@@ -67,6 +67,8 @@ export interface UpdateRun {
   readonly opsPerSec: number;
   /** How far past the window the last process finished, ms. */
   readonly tailMs: number;
+  /** KEY=VALUE words after the counts (our peers' warmth figures), median over the processes. */
+  readonly extra: Record<string, number>;
 }
 
 /**
@@ -91,6 +93,7 @@ export async function runUpdates(peer: RmwPeer, ctx: RunContext, file: string, s
   let counts: number[];
   let inWindow: number[];
   let lastEnd: bigint;
+  const extraLists: Record<string, number[]> = {};
   // A common start on the shared monotonic clock, far enough ahead that
   // every child has read its command and is sleeping when it comes.
   const start = monoNs() + 50_000_000n;
@@ -101,6 +104,12 @@ export async function runUpdates(peer: RmwPeer, ctx: RunContext, file: string, s
     counts = replies.map((r) => Number(r[1]));
     inWindow = replies.map((r) => Number(r[2]));
     lastEnd = replies.map((r) => BigInt(r[3])).reduce((a, b) => (a > b ? a : b));
+    for (const r of replies) {
+      for (const word of r.slice(4)) {
+        const [k, value] = word.split('=');
+        (extraLists[k] ??= []).push(Number(value));
+      }
+    }
   } finally {
     await closeAll(procs);
   }
@@ -109,7 +118,8 @@ export async function runUpdates(peer: RmwPeer, ctx: RunContext, file: string, s
   // sleeping through it while the others have stopped.)
   const total = counts.reduce((a, b) => a + b, 0);
   const done = inWindow.reduce((a, b) => a + b, 0);
-  return { counts, inWindow, total, opsPerSec: done / (ms / 1000), tailMs: Number(lastEnd - start) / 1e6 - ms };
+  const extra = Object.fromEntries(Object.entries(extraLists).map(([k, l]) => [k, median(l)]));
+  return { counts, inWindow, total, opsPerSec: done / (ms / 1000), tailMs: Number(lastEnd - start) / 1e6 - ms, extra };
 }
 
 async function measure(def: PeerDef, ctx: RunContext): Promise<Record<string, number>> {
@@ -117,7 +127,7 @@ async function measure(def: PeerDef, ctx: RunContext): Promise<Record<string, nu
   const file = path.join(ctx.dir, 'data.yaml');
   fs.writeFileSync(file, INITIAL);
   const ms = durationMs(ctx.quick);
-  const { counts, inWindow, total, opsPerSec, tailMs } = await runUpdates(peer, ctx, file, 'counter', ms);
+  const { counts, inWindow, total, opsPerSec, tailMs, extra } = await runUpdates(peer, ctx, file, 'counter', ms);
   const done = inWindow.reduce((a, b) => a + b, 0);
 
   const where = `in the read-modify-write benchmark, ${peer.label}, run ${ctx.run}`;
@@ -148,6 +158,7 @@ async function measure(def: PeerDef, ctx: RunContext): Promise<Record<string, nu
     lost: Number.isInteger(back.counter) ? total - final : NaN,
     total,
     tailMs,
+    ...extra,
   };
 }
 
@@ -177,6 +188,24 @@ export function fairTarget(peer: RmwPeer): Target {
         measured: `min ${fmtPercent(min)}${lost ? `, ${lost} LOST` : ''}`,
       };
     },
+  };
+}
+
+/**
+ * Issue #10 point 4, the woken process: our updates that followed a wake-up
+ * beside those that did not, p50 per process, median over processes and runs.
+ */
+export function warmthBreakdown(peers: readonly RmwPeer[]): Breakdown {
+  return {
+    title: 'how warm an update runs (p50): after a wake-up (from the report of the kernel wait) vs hot (from the call, no wait)',
+    peers,
+    stages: [
+      { key: 'hotToChange', label: 'hot: call → change fn (lock, read, parse)' },
+      { key: 'wokenToChange', label: 'woken: report → change fn (read, parse)' },
+      { key: 'hotChangeToEnd', label: 'hot: change fn → done (dump, write, unlock)' },
+      { key: 'wokenChangeToEnd', label: 'woken: change fn → done (dump, write, unlock)' },
+    ],
+    format: fmtMicros,
   };
 }
 
@@ -212,6 +241,7 @@ export const rmw: Scenario = {
     RMW_RAW_C, ...OURS_FAST, RMW_FSEXT, RMW_PLAN,
   ],
   baseline: RMW_RAW_C.id,
+  breakdown: warmthBreakdown([...OURS_DURABLE, ...OURS_FAST]),
   targets: [
     ...OURS_DURABLE.flatMap((p) => [ratioTarget(p, 3, RMW_PL_WFA, 'proper-lockfile + wfa'), fairTarget(p)]),
     ...OURS_FAST.flatMap((p) => [ratioTarget(p, 2, RMW_PLAN, 'Python plan'), fairTarget(p)]),
