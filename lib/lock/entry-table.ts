@@ -66,6 +66,13 @@ export interface Grant {
   readonly entry: Entry;
   readonly mode: LockMode;
   readonly waitedMs: number;
+  /**
+   * The timeout timer of the wait that won this grant, cleared at release,
+   * after the unlock, rather than between the wake-up and the caller's code
+   * (clearTimeout takes 10-30 µs in a process that has just woken). If it
+   * fires meanwhile it does nothing: the request is no longer queued.
+   */
+  timer?: NodeJS.Timeout;
 }
 
 const byFile = new Map<string, Entry>();

@@ -56,10 +56,12 @@ export function tryNow(file: string, mode: LockMode, started: number): Grant | n
 export function release(grant: Grant): void {
   const entry = grant.entry;
   entry.holders--;
-  if (entry.holders > 0) return;
-  unlockKernel(entry.fd);
-  if (entry.queue.length > 0) pump(entry);
-  else retireIfIdle(entry);
+  if (entry.holders === 0) {
+    unlockKernel(entry.fd);
+    if (entry.queue.length > 0) pump(entry);
+    else retireIfIdle(entry);
+  }
+  if (grant.timer !== undefined) clearTimeout(grant.timer);
 }
 
 /** Grants queued requests in order, as far as the lock allows. */
@@ -237,7 +239,11 @@ export function acquire<T>(file: string, mode: LockMode, opts: WaitOptions, wrap
     const onAbort = (): void => giveUp(abortError(file, mode, started, signal as AbortSignal));
     const req: Request = {
       file, mode, started, opts,
-      resolve: (g) => { req.cleanup(); resolve(wrap(g)); },
+      resolve: (g) => {
+        signal?.removeEventListener('abort', onAbort);
+        g.timer = timer;
+        resolve(wrap(g));
+      },
       reject: (e) => { req.cleanup(); reject(e); },
       cleanup: () => {
         if (timer !== undefined) clearTimeout(timer);
