@@ -327,3 +327,54 @@ export function logRecordError(file: string, index: number, err: unknown): FileL
 export function spawnError(command: string, err: unknown): FileLockingError {
   return new FileLockingError(codeOf(err) === 'EUNKNOWN' ? 'ESPAWN' : codeOf(err), `Could not run ${command}: ${reasonOf(err)}`, command, err);
 }
+
+// ---------------------------------------------------------------------------
+// CLI (lib/cli.ts, lib/cli/): messages name the CLI's own flags, never the library's options
+
+/** A command line the CLI cannot run; it exits 64 (EX_USAGE), as flock(1) does. @internal */
+export function cliUsageError(message: string): TypeError & { code: 'EUSAGE' } {
+  return Object.assign(new TypeError(message), { code: 'EUSAGE' as const });
+}
+
+/** Who holds a lock, inline: "held by pid 123 (sleep, exclusive)". */
+function heldBy(holders: readonly LockHolder[]): string {
+  const held = holders.filter((h) => !h.waiting);
+  if (held.length === 0) {
+    return process.platform === 'linux'
+      ? 'held by a process that /proc/locks does not list (a network or FUSE file system?)'
+      : 'held by another process (this OS does not say which)';
+  }
+  return 'held by ' + held.map((h) => (h.pid > 0
+    ? `pid ${h.pid} (${h.command === undefined ? '' : `${h.command}, `}${h.mode})`
+    : `an OFD lock (${h.mode}, owner unknown)`)).join(' and ');
+}
+
+/**
+ * The lock was busy (ELOCKED) or not granted within -w (ELOCKTIMEOUT), said
+ * in the CLI's words: its flag is `-w SECONDS`, not the library's `timeout`
+ * in ms, and the holders are named in the message itself. @internal
+ */
+export function cliBusyError(code: 'ELOCKED' | 'ELOCKTIMEOUT', target: string, mode: LockMode, waitedMs: number,
+  holders: readonly LockHolder[]): LockError {
+  const message = code === 'ELOCKED'
+    ? `${target} is locked (${mode} lock wanted): ${heldBy(holders)}. Retry later, or wait for it with -w SECONDS (--timeout SECONDS).`
+    : `Gave up after ${(waitedMs / 1000).toFixed(2)} s waiting for ${target} (${mode}): ${heldBy(holders)}. ` +
+      'Retry later, or wait longer with -w SECONDS (--timeout SECONDS).';
+  return new LockError(code, message, { lockFile: target, mode, waitedMs, holders });
+}
+
+/** A descriptor number the CLI was given that it cannot lock (not open here, or not lockable). @internal */
+export function cliDescriptorError(fd: number, mode: LockMode, cause: unknown): LockError {
+  const hint = isErrno(cause, 'EBADF')
+    ? ` Descriptor ${fd} is not open in this process: open it in the shell first (exec ${fd}>FILE) and pass its number.`
+    : '';
+  return new LockError('ELOCKFILE', `Cannot lock descriptor ${fd} (${mode}): ${reasonOf(cause)}.${hint}`, {
+    lockFile: `/proc/self/fd/${fd}`, mode, waitedMs: 0, cause,
+  });
+}
+
+/** `update` found something other than a YAML mapping where it must set a key. @internal */
+export function notMappingError(filePath: string, where: string, found: string): FileLockingError {
+  return new FileLockingError('ENOTMAPPING', `Cannot set ${where} in ${filePath}: it holds ${found}, not a mapping. ` +
+    'The file was not changed.', filePath);
+}
