@@ -55,6 +55,7 @@ export async function cmdRead(argv: string[]): Promise<number> {
   });
   if (values.help) return help('read');
   const file = one(positionals, 'FILE', 'read');
+  const timeout = timeoutMs(values.timeout);
   // Locking would create FILE.lock: when neither file exists there is nothing
   // to read and nothing to leave behind. Once the lock file exists, a writer
   // may be mid-write, so the read waits for it as usual.
@@ -63,7 +64,7 @@ export async function cmdRead(argv: string[]): Promise<number> {
   } catch (err) {
     if (isErrno(err, 'ENOENT') && !fs.existsSync(`${file}.lock`)) throw readError(file, err);
   }
-  const text = await new SafeFileReader(file, undefined, { timeout: timeoutMs(values.timeout) }).read();
+  const text = await new SafeFileReader(file, undefined, { timeout }).read();
   process.stdout.write(text);
   return EXIT.ok;
 }
