@@ -478,16 +478,15 @@ async function main(): Promise<number> {
   say(bold('1. With file-locking'));
   say(dim('   Node: ReadModifyWrite, FileSystemBackend.append. Python: the plan\'s flock on F.lock + os.replace.'));
   const locked = await runOnce('locked', opts);
-  say();
-  table([locked]);
   perAgentLine(locked);
   say();
   say(bold('2. The same workload without locking'));
   say(dim('   Read, modify, fs.writeFileSync / open(F, "w"): the plan\'s "current state" code.'));
   const unlocked = await runOnce('unlocked', opts);
-  say();
-  table([locked, unlocked]);
   perAgentLine(unlocked);
+  say();
+  // One table, both runs side by side: printed once, at the end.
+  table([locked, unlocked]);
   say();
   if (locked.ok) {
     say(green(`Locked: ${locked.applied.total} updates from ${who}, none lost, no torn file, every task done once.`));

@@ -2,7 +2,11 @@ import * as assert from 'node:assert/strict';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { once } from 'node:events';
+import { spawnSync } from 'node:child_process';
 import { ROOT, hasPython, sandbox } from '../helpers';
+
+// demo/start.js is plain JavaScript (it runs before any build): `npm start` is `node demo/start.js`.
+const { staleSource } = require(path.join(ROOT, 'demo', 'start.js')) as { staleSource(root: string): string | null };
 
 describe('the demo (npm start)', function () {
   this.timeout(90_000);
@@ -43,7 +47,40 @@ describe('the demo (npm start)', function () {
     // The human-readable table is there too.
     assert.match(stdout, /^lost updates .*\s0 ✓/m, context);
     assert.match(stdout, /^torn files seen\s+0 ✓/m, context);
+    // Printed once, both runs side by side (it used to print the locked column twice).
+    assert.equal(stdout.match(/^lost updates/gm)?.length, 1, `the table is printed once${context}`);
+    assert.match(stdout, /^\s+locked\s+no locking$/m, context);
 
     assert.deepEqual(fs.readdirSync(t.dir), [], 'the demo left its temp dir behind');
+  });
+
+  it('npm start -- --help answers without compiling when the build is up to date', () => {
+    const pkg = JSON.parse(fs.readFileSync(path.join(ROOT, 'package.json'), 'utf8')) as { scripts: Record<string, string> };
+    assert.equal(pkg.scripts.start, 'node demo/start.js');
+    // The test run has just compiled everything, so the build is fresh.
+    assert.equal(staleSource(ROOT), null);
+    const r = spawnSync(process.execPath, [path.join(ROOT, 'demo', 'start.js'), '--help'], { encoding: 'utf8' });
+    assert.equal(r.status, 0, r.stderr);
+    assert.match(r.stdout, /^usage: npm start -- \[options\]/);
+    assert.equal(r.stderr, '', 'it compiled');
+  });
+
+  it('npm start compiles first when a source, tsconfig.json or package.json is newer than the compiled demo', () => {
+    const root = t.dir;
+    for (const f of ['lib/a.ts', 'lib/lock/b.ts', 'demo/demo.ts', 'dist/demo/demo.js', 'tsconfig.json', 'package.json']) {
+      fs.mkdirSync(path.dirname(path.join(root, f)), { recursive: true });
+      fs.writeFileSync(path.join(root, f), '');
+    }
+    const at = (f: string, s: number): void => fs.utimesSync(path.join(root, f), s, s);
+    for (const f of ['lib/a.ts', 'lib/lock/b.ts', 'demo/demo.ts', 'tsconfig.json', 'package.json']) at(f, 1000);
+    at('dist/demo/demo.js', 2000);
+    assert.equal(staleSource(root), null);
+    at('lib/lock/b.ts', 3000);
+    assert.equal(staleSource(root), path.join(root, 'lib', 'lock', 'b.ts'));
+    at('lib/lock/b.ts', 1000);
+    at('tsconfig.json', 3000);
+    assert.equal(staleSource(root), path.join(root, 'tsconfig.json'));
+    fs.rmSync(path.join(root, 'dist'), { recursive: true });
+    assert.equal(staleSource(root), path.join(root, 'dist', 'demo', 'demo.js'));
   });
 });
