@@ -48,6 +48,14 @@ describe('the CLI beside util-linux flock(1): same forms, units and exit codes o
     same(['{F}', t.dir], 69);
   });
 
+  it('the documented differences: -F refused, "--" after FILE separates, -w -1 is a usage error', () => {
+    assert.deepEqual(both(['-F', '{F}', 'true']), { flock: 0, 'file-locking': 64 });
+    assert.deepEqual(both(['{F}', '--', 'true']), { flock: 69, 'file-locking': 0 });
+    assert.deepEqual(both(['-w', '-1', '{F}', 'true']), { flock: 71, 'file-locking': 64 });
+    const f = run('file-locking', ['-F', t.file('f.lock'), 'true']);
+    assert.match(f.stderr, /^file-locking: -F\/--no-fork is not supported: Node cannot replace itself/);
+  });
+
   it('-V prints a version and -h the usage, both exit 0', () => {
     for (const tool of TOOLS) {
       const v = run(tool, ['-V']);
