@@ -117,12 +117,12 @@ describe('the CLI beside util-linux flock(1): same forms, units and exit codes o
     }
   });
 
-  it('descriptor form: `TOOL -n 9 || exit 1` exits 1 while another process holds the lock', async () => {
+  it('descriptor form: `TOOL -n 9` exits 1 (-E N: N) while another process holds the lock, so `|| exit` works', async () => {
     await t.hold('flock', [t.file('f.lock')]);
     for (const tool of TOOLS) {
-      const r = script(tool, 'exec 9>f.lock; $TOOL -n 9 || exit 1; echo got-it', t.dir);
-      assert.equal(r.status, 1, tool);
-      assert.equal(r.stdout, '');
+      const r = script(tool, 'exec 9>f.lock; $TOOL -n 9; echo "rc=$?"; $TOOL -n -E 7 9 || exit; echo got-it', t.dir);
+      assert.equal(r.status, 7, tool);
+      assert.equal(r.stdout, 'rc=1\n', tool);
     }
   });
 
