@@ -34,7 +34,8 @@ function staleSource(root) {
 if (require.main === module) {
   const stale = staleSource(ROOT);
   if (stale !== null) {
-    process.stderr.write(`npm start: compiling TypeScript (${path.relative(ROOT, stale)} is newer than the build)\n`);
+    const why = stale === path.join(ROOT, 'dist', 'demo', 'demo.js') ? 'no build yet' : `${path.relative(ROOT, stale)} is newer than the build`;
+    process.stderr.write(`npm start: compiling TypeScript (${why})\n`);
     const tsc = spawnSync(process.execPath, [require.resolve('typescript/bin/tsc'), '-p', path.join(ROOT, 'tsconfig.json')],
       { stdio: 'inherit' });
     if (tsc.status !== 0) process.exit(tsc.status ?? 1);

@@ -128,7 +128,16 @@ export async function flockCommand(args: FlockArgs): Promise<number> {
   const started = performance.now();
   let granted: boolean;
   try {
-    granted = await lock(fd, op, args.nonblock, args.timeoutS);
+    try {
+      granted = await lock(fd, op, args.nonblock, args.timeoutS);
+    } catch (err) {
+      // NFS emulates flock with fcntl, whose write lock needs a writable open: flock(1) reopens too.
+      if ('fd' in args.target || op !== LOCK_EX || !isErrno(err, 'EIO', 'ENOLCK', 'EBADF')) throw err;
+      const rw = fs.openSync(name, O_RDWR | O_NOCTTY);
+      fs.closeSync(fd);
+      fd = rw;
+      granted = await lock(fd, op, args.nonblock, args.timeoutS);
+    }
   } catch (err) {
     say(('fd' in args.target ? cliDescriptorError(fd, mode, err) : lockFileError(name, mode, started, err)).message);
     return isErrno(err, 'ENOLCK', 'ENOMEM') ? EXIT.oserr : EXIT.dataerr;
