@@ -4,6 +4,7 @@
       "target_name": "file_locking",
       "sources": [
         "src-native/addon.cc",
+        "src-native/confine.cc",
         "src-native/flock.cc",
         "src-native/record_lock.cc",
         "src-native/waiter.cc"

@@ -80,6 +80,33 @@ interface NativeBinding {
    * report]. For the benchmark's hand-off breakdown.
    */
   lastWaitStamps(): [bigint, bigint, bigint];
+
+  // Descriptor-relative primitives (src-native/confine.cc). Every descriptor
+  // they return is close-on-exec; every failure is an errno error.
+  readonly confine: {
+    /** openat2(2) resolve flags; 0 where the platform has no openat2. */
+    readonly RESOLVE_BENEATH: number;
+    readonly RESOLVE_NO_MAGICLINKS: number;
+    readonly RESOLVE_NO_SYMLINKS: number;
+    /** macOS 11+: refuse a symlink anywhere in the path; 0 elsewhere. */
+    readonly O_NOFOLLOW_ANY: number;
+  };
+  /** openat(2): `name` relative to the directory `dirFd`. */
+  openat(dirFd: number, name: string, flags: number, mode: number): number;
+  /** openat2(2) (Linux >= 5.6) with `resolve` flags; ENOSYS where there is none, EPERM under some seccomp filters. */
+  openat2(dirFd: number, name: string, flags: number, mode: number, resolve: number): number;
+  /** renameat(2). */
+  renameat(oldDirFd: number, oldName: string, newDirFd: number, newName: string): void;
+  /** unlinkat(2) of a file (never a directory). */
+  unlinkat(dirFd: number, name: string): void;
+  /** mkdirat(2). */
+  mkdirat(dirFd: number, name: string, mode: number): void;
+  /** fstatat(2) with AT_SYMLINK_NOFOLLOW: a symlink is described, not followed. */
+  lstatat(dirFd: number, name: string): { mode: number; nlink: number; uid: number; gid: number; size: number; dev: bigint; ino: bigint };
+  /** readlinkat(2): the link's target text. */
+  readlinkat(dirFd: number, name: string): string;
+  /** The entries of the open directory (no `.`/`..`), each with d_type's letter: f, d, l, o, or ? when unknown. */
+  readdirAt(dirFd: number): Array<[string, 'f' | 'd' | 'l' | 'o' | '?']>;
 }
 
 /**
@@ -91,3 +118,9 @@ interface NativeBinding {
 const override = process.env.FILE_LOCKING_ADDON;
 
 export const native = (override ? require(path.resolve(override)) : load(path.resolve(__dirname, '..', '..'))) as NativeBinding;
+
+/** A name relative to an open directory, as the *at(2) calls take it. @internal */
+export interface NameAt {
+  readonly dirFd: number;
+  readonly name: string;
+}

@@ -33,6 +33,7 @@ int StillNamed(int fd, const char* path, bool* same);
 void InitFlock(Napi::Env env, Napi::Object exports);
 void InitRecordLock(Napi::Env env, Napi::Object exports);
 void InitWaiter(Napi::Env env, Napi::Object exports);
+void InitConfine(Napi::Env env, Napi::Object exports);
 
 }  // namespace fl
 
