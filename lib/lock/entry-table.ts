@@ -11,10 +11,10 @@
  */
 import * as fs from 'node:fs';
 import * as path from 'node:path';
-import { native, type NativeWait } from '../native';
+import { native, type NameAt, type NativeWait } from '../native';
 import { isErrno, type LockMode } from '../errors';
 
-const { O_RDWR, O_RDONLY, O_CREAT } = fs.constants;
+const { O_RDWR, O_RDONLY, O_CREAT, O_NOFOLLOW } = fs.constants;
 const { LOCK_SH, LOCK_EX, LOCK_UN } = native.constants;
 
 /** How a blocked acquisition waits. */
@@ -82,6 +82,55 @@ const byInode = new Map<string, Entry>();
 export const now = (): number => performance.now();
 
 /**
+ * Lock files that the storage backend has resolved beneath its root: while
+ * registered, the path is only their name, and they are opened relative to
+ * the directory descriptor (openat, O_NOFOLLOW), never looked up by path,
+ * which a neighbour could redirect through a symlink. A list per path: two
+ * operations on one key may overlap; the newest registration opens.
+ */
+const beneath = new Map<string, NameAt[]>();
+
+/** Opens `file` through `at` until the returned function is called. */
+export function lockBeneath(file: string, at: NameAt): () => void {
+  const key = lockPath(file);
+  const list = beneath.get(key) ?? [];
+  list.push(at);
+  beneath.set(key, list);
+  return () => {
+    list.splice(list.indexOf(at), 1);
+    if (list.length === 0 && beneath.get(key) === list) beneath.delete(key);
+  };
+}
+
+function beneathOf(file: string): NameAt | undefined {
+  const list = beneath.get(file);
+  return list === undefined ? undefined : list[list.length - 1];
+}
+
+function openPath(file: string, flags: number, mode = 0): number {
+  const at = beneathOf(file);
+  return at === undefined ? fs.openSync(file, flags, mode) : native.openat(at.dirFd, at.name, flags | O_NOFOLLOW, mode);
+}
+
+/** The path a kernel waiter re-checks after winning; '' for a lock beneath a directory, which {@link stillNamed} checks instead. */
+export function waiterPath(file: string): string {
+  return beneathOf(file) === undefined ? file : '';
+}
+
+/** Whether `file` still names the open lock file `fd`, and it still has a link. */
+export function stillNamed(fd: number, file: string): boolean {
+  const at = beneathOf(file);
+  if (at === undefined) return native.sameFile(fd, file);
+  try {
+    const st = native.lstatat(at.dirFd, at.name);
+    return native.isLinked(fd) && `${st.dev}:${st.ino}` === fstatKey(fd);
+  } catch (err) {
+    if (isErrno(err, 'ENOENT')) return false;
+    throw err;
+  }
+}
+
+/**
  * Opens a lock file without ever truncating it: O_RDWR|O_CREAT (NFS needs a
  * writable open for an exclusive lock; libuv adds O_CLOEXEC so children never
  * inherit it). A shared lock falls back to a read-only open of an existing
@@ -89,11 +138,11 @@ export const now = (): number => performance.now();
  */
 function openLockFile(file: string, mode: LockMode): LockFd {
   try {
-    return { fd: fs.openSync(file, O_RDWR | O_CREAT, 0o666), writable: true };
+    return { fd: openPath(file, O_RDWR | O_CREAT, 0o666), writable: true };
   } catch (err) {
     if (mode === 'shared' && isErrno(err, 'EACCES', 'EPERM', 'EROFS')) {
       try {
-        return { fd: fs.openSync(file, O_RDONLY), writable: false };
+        return { fd: openPath(file, O_RDONLY), writable: false };
       } catch (err2) {
         // No lock file to fall back on: the first error says why it could not be made.
         throw isErrno(err2, 'ENOENT') ? err : err2;
@@ -111,6 +160,13 @@ function fstatKey(fd: number): string {
 /** The entry for `file`, with an open descriptor fit for `mode`. */
 export function entryFor(file: string, mode: LockMode): Entry {
   let entry = byFile.get(file);
+  if (entry !== undefined && beneathOf(file) !== undefined && !namesEntry(file, entry)) {
+    // The directory a beneath path went through is another one now (the key
+    // was resolved afresh): the name leads to the entry of whatever is there.
+    entry.files.delete(file);
+    byFile.delete(file);
+    entry = undefined;
+  }
   if (entry !== undefined) idle.delete(entry);
   if (entry === undefined) {
     const opened = openLockFile(file, mode);
@@ -142,12 +198,24 @@ export function entryFor(file: string, mode: LockMode): Entry {
     entry.fd = opened.fd;
     entry.writable = opened.writable;
   } else if (mode === 'exclusive' && !entry.writable && entry.holders === 0) {
-    const fd = fs.openSync(file, O_RDWR);
+    const fd = openPath(file, O_RDWR);
     fs.closeSync(entry.fd);
     entry.fd = fd;
     entry.writable = true;
   }
   return entry;
+}
+
+/** Whether the beneath path `file` still names the inode of `entry`. */
+function namesEntry(file: string, entry: Entry): boolean {
+  const at = beneathOf(file) as NameAt;
+  try {
+    const st = native.lstatat(at.dirFd, at.name);
+    return `${st.dev}:${st.ino}` === entry.key;
+  } catch (err) {
+    if (isErrno(err, 'ENOENT', 'ENOTDIR')) return false;
+    throw err;
+  }
 }
 
 /** Forget an entry whose path now names another inode (a peer replaced the lock file). */

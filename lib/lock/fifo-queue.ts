@@ -11,7 +11,7 @@ import { abortError, lockFileError, wouldBlockError, type LockError, type LockMo
 import { lockHolders } from './holders';
 import { trace } from './trace';
 import {
-  adopt, heldHere, descriptorForWaiter, detach, entryFor, findQueued, flockOp, now, releaseDescriptor, retireIfIdle,
+  adopt, heldHere, descriptorForWaiter, detach, entryFor, findQueued, flockOp, now, releaseDescriptor, retireIfIdle, stillNamed, waiterPath,
   type Entry, type Grant, type KernelWaiter, type LockFd, type Request, type WaitOptions,
 } from './entry-table';
 import { tryKernel, unlockKernel } from './kernel-attempt';
@@ -153,7 +153,7 @@ export function startKernelWaiter(entry: Entry, opened: LockFd, file: string, mo
   const { fd, writable } = opened;
   const waiter: KernelWaiter = {
     fd, writable, mode, file,
-    control: native.startFlockWait(fd, flockOp(mode), file,
+    control: native.startFlockWait(fd, flockOp(mode), waiterPath(file),
       (err, abandoned, moved) => onKernelWon(entry, waiter, err, abandoned === true, moved === true)),
   };
   entry.waiter = waiter;
@@ -182,6 +182,7 @@ function onKernelWon(entry: Entry, waiter: KernelWaiter, err: NodeJS.ErrnoExcept
     retireIfIdle(entry);
     return;
   }
+  if (!moved && waiterPath(waiter.file) === '') moved = !stillNamed(waiter.fd, waiter.file);
   const head = entry.queue[0];
   if (head === undefined || entry.holders > 0 || head.mode !== waiter.mode || moved) {
     releaseDescriptor(waiter.fd);

@@ -9,7 +9,7 @@ import * as fs from 'node:fs';
 import { native } from '../native';
 import { lockFileError, lockHeldError, type LockMode } from '../errors';
 import {
-  adopt, descriptorForWaiter, detach, entryFor, flockOp, now, releaseDescriptor, retireIfIdle,
+  adopt, descriptorForWaiter, detach, entryFor, flockOp, now, releaseDescriptor, retireIfIdle, stillNamed, waiterPath,
   type Entry, type Grant, type KernelWaiter, type LockFd, type WaitOptions,
 } from './entry-table';
 import { busyError, grantTo, startKernelWaiter, tryNow } from './fifo-queue';
@@ -80,7 +80,7 @@ export function acquireSync(file: string, mode: LockMode, opts: WaitOptions): Gr
           fs.closeSync(opened.fd);
           throw lockFileError(file, mode, started, err);
         }
-        if (native.sameFile(opened.fd, file)) return grantAdopted(entry, opened, mode, started);
+        if (stillNamed(opened.fd, file)) return grantAdopted(entry, opened, mode, started);
         forgetReplaced(entry, opened.fd);
         continue;
       }
@@ -109,6 +109,7 @@ function takeSync(entry: Entry, waiter: KernelWaiter, ms: number, file: string, 
   if (state === 'pending') return 'pending';
   entry.waiter = null;
   if (state === 'ended') return 'retry';
+  if (state === 'granted' && waiterPath(file) === '' && !stillNamed(waiter.fd, file)) state = 'moved';
   if (state === 'moved') forgetReplaced(entry, waiter.fd);
   else if (waiter.mode !== mode) releaseDescriptor(waiter.fd);
   else return 'granted';
