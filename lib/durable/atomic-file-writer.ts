@@ -3,6 +3,7 @@ import { invalidArgumentError } from '../errors';
 import { checkFileMode, checkFlag, checkHoldLimit, checkOptions, checkSignal } from '../options';
 import { checkFence, checkFenceHandle, fenceGranted, type FencedHandle } from './fencing';
 import { LockedFile } from './locked-file';
+import type { NameAt } from '../native';
 import { closePins, type AtomicWriteCallback } from './pending-file';
 import { replaceFile, replaceFileSync, type ReplaceOptions } from './replace';
 
@@ -63,6 +64,7 @@ export class AtomicFileWriter {
   readonly fenced: boolean;
   readonly #maxHoldMs: number | undefined;
   readonly #lock: FileLock;
+  #at: NameAt | undefined;
 
   constructor(filePath: string, lockFile?: string, options?: AtomicWriteOptions) {
     const o = checkOptions('AtomicFileWriter', options, ['durable', 'mode', 'timeout', 'fenced', 'maxHoldMs']);
@@ -75,6 +77,18 @@ export class AtomicFileWriter {
     this.fenced = checkFlag(o.fenced, 'AtomicFileWriter', 'fenced', false);
     checkHoldLimit(o.maxHoldMs, 'AtomicFileWriter');
     this.#maxHoldMs = o.maxHoldMs;
+  }
+
+  /**
+   * A writer of `at.name` in the open directory `at.dirFd`: the temp file,
+   * the rename and the directory fsync are relative to it, and no symlink is
+   * followed (the caller resolved the name). `filePath` names it in messages
+   * and its lock (which the caller registers with `lockBeneath`). @internal
+   */
+  static beneath(filePath: string, at: NameAt, options?: AtomicWriteOptions): AtomicFileWriter {
+    const writer = new AtomicFileWriter(filePath, undefined, options);
+    writer.#at = at;
+    return writer;
   }
 
   /**
@@ -116,7 +130,7 @@ export class AtomicFileWriter {
   }
 
   #replaceOptions(fence: FencedHandle | undefined, pins?: number[]): ReplaceOptions {
-    return { durable: this.durable, mode: this.mode, pins,
+    return { durable: this.durable, mode: this.mode, pins, at: this.#at,
       beforeRename: fence === undefined ? undefined : () => checkFence(fence, this.filePath) };
   }
 }

@@ -11,10 +11,10 @@ import { promisify } from 'node:util';
 import * as path from 'node:path';
 import { randomBytes } from 'node:crypto';
 import { isErrno, systemError } from '../errors';
-import { native } from '../native';
+import { native, type NameAt } from '../native';
 import { retryStale } from './stale-retry';
 
-const { O_WRONLY, O_CREAT, O_EXCL, O_RDONLY, O_NONBLOCK } = fs.constants;
+const { O_WRONLY, O_CREAT, O_EXCL, O_RDONLY, O_NONBLOCK, O_NOFOLLOW, S_IFMT, S_IFDIR, S_IFLNK } = fs.constants;
 
 /**
  * What a write callback gets: the temp file, to append to. Each `write`
@@ -103,11 +103,11 @@ const TEMP_SPACE = 2 ** 48;
 
 let tempSeq = randomBytes(6).readUIntBE(0, 6);
 
-/** A unique temp name beside the target; O_EXCL makes a collision an error, never a shared file. @internal */
-function tempPathFor(target: string): string {
+/** A unique temp name for the file named `base`; O_EXCL makes a collision an error, never a shared file. @internal */
+function tempNameFor(base: string): string {
   tempSeq = (tempSeq + 1) % TEMP_SPACE;
   const suffix = tempSeq.toString(16).padStart(12, '0');
-  return path.join(path.dirname(target), `.${tempBase(path.basename(target))}.${process.pid}.${suffix}.tmp`);
+  return `.${tempBase(base)}.${process.pid}.${suffix}.tmp`;
 }
 
 const swept = new Set<string>();
@@ -119,19 +119,22 @@ const swept = new Set<string>();
  * once per target per process: a directory listing on every write would cost
  * more than the rare leftover.
  */
-function sweepLeftovers(target: string): void {
+function sweepLeftovers(target: string, at: NameAt | undefined): void {
   if (swept.has(target)) return;
   swept.add(target);
   const prefix = `.${tempBase(path.basename(target))}.`;
   let names: string[];
   try {
-    names = fs.readdirSync(path.dirname(target));
+    names = at === undefined ? fs.readdirSync(path.dirname(target)) : native.readdirAt(at.dirFd).map(([name]) => name);
   } catch {
     return;
   }
   for (const name of names) {
     if (name.startsWith(prefix) && /^\d+\.[0-9a-f]{12}\.tmp$/.test(name.slice(prefix.length))) {
-      try { fs.unlinkSync(path.join(path.dirname(target), name)); } catch { /* gone already */ }
+      try {
+        if (at === undefined) fs.unlinkSync(path.join(path.dirname(target), name));
+        else native.unlinkat(at.dirFd, name);
+      } catch { /* gone already */ }
     }
   }
 }
@@ -147,8 +150,8 @@ interface Existing {
 // is refused.
 const PIN_FLAGS = native.constants.O_PATH !== 0 ? native.constants.O_PATH : O_RDONLY | O_NONBLOCK;
 
-function attributesOf(st: fs.Stats, target: string): Existing {
-  if (st.isDirectory()) {
+function attributesOf(st: Existing, target: string): Existing {
+  if ((st.mode & S_IFMT) === S_IFDIR) {
     throw systemError('EISDIR', 'open', target);
   }
   return { mode: st.mode & 0o7777, uid: st.uid, gid: st.gid };
@@ -163,22 +166,29 @@ function attributesOf(st: fs.Stats, target: string): Existing {
  * descriptor, which callers make after releasing the lock, so the next
  * writer does not wait for it.
  */
-function pinExisting(target: string): { existing: Existing | null; pin: number } {
+function pinExisting(target: string, at: NameAt | undefined): { existing: Existing | null; pin: number } {
   let fd: number;
   try {
-    fd = fs.openSync(target, PIN_FLAGS);
+    fd = at === undefined ? fs.openSync(target, PIN_FLAGS) : native.openat(at.dirFd, at.name, PIN_FLAGS | O_NOFOLLOW, 0);
   } catch (err) {
-    if (isErrno(err, 'ENOENT')) return { existing: null, pin: -1 };
+    // ELOOP: beneath a directory, the name is a symlink now (the caller resolved
+    // it to a file); the rename replaces the link itself, there is nothing to keep.
+    if (isErrno(err, 'ENOENT', 'ELOOP')) return { existing: null, pin: -1 };
     if (!isErrno(err, 'EACCES', 'EPERM')) throw err;
     try {
-      return { existing: attributesOf(fs.statSync(target), target), pin: -1 };
+      return { existing: attributesOf(at === undefined ? fs.statSync(target) : native.lstatat(at.dirFd, at.name), target), pin: -1 };
     } catch (err2) {
       if (isErrno(err2, 'ENOENT')) return { existing: null, pin: -1 };
       throw err2;
     }
   }
   try {
-    return { existing: attributesOf(fs.fstatSync(fd), target), pin: fd };
+    const st = fs.fstatSync(fd);
+    if ((st.mode & S_IFMT) === S_IFLNK) { // O_PATH|O_NOFOLLOW opened the link itself
+      fs.closeSync(fd);
+      return { existing: null, pin: -1 };
+    }
+    return { existing: attributesOf(st, target), pin: fd };
   } catch (err) {
     fs.closeSync(fd);
     throw err;
@@ -200,22 +210,35 @@ const ignoreCloseError = (): void => {};
 
 const isRoot = typeof process.getuid === 'function' && process.getuid() === 0;
 
-/** An open temp file beside the file it will replace. */
+/**
+ * An open temp file beside the file it will replace. With `at`, both are
+ * names in that open directory and every step is relative to it (the storage
+ * backend's confinement); `target` and `path` are then for messages only.
+ */
 export interface PendingFile {
   target: string;
   existing: Existing | null;
   path: string;
   fd: number;
+  at?: NameAt;
+  tempName: string;
 }
 
-/** `pins` receives the descriptor that keeps the replaced file alive, if any. */
-export function openTemp(filePath: string, mode: number | undefined, pins: number[]): PendingFile {
-  const target = resolveTarget(filePath);
-  const { existing, pin } = pinExisting(target);
+/**
+ * `pins` receives the descriptor that keeps the replaced file alive, if any.
+ * `at`: the file is `at.name` in the directory `at.dirFd`, already resolved
+ * (no symlink is followed); `filePath` only names it in messages.
+ */
+export function openTemp(filePath: string, mode: number | undefined, pins: number[], at?: NameAt): PendingFile {
+  const target = at === undefined ? resolveTarget(filePath) : filePath;
+  const { existing, pin } = pinExisting(target, at);
   if (pin !== -1) pins.push(pin);
-  sweepLeftovers(target);
-  const temp = tempPathFor(target);
-  return { target, existing, path: temp, fd: fs.openSync(temp, O_WRONLY | O_CREAT | O_EXCL, mode ?? 0o666) };
+  sweepLeftovers(target, at);
+  const tempName = tempNameFor(path.basename(at === undefined ? target : at.name));
+  const temp = path.join(path.dirname(target), tempName);
+  const flags = O_WRONLY | O_CREAT | O_EXCL;
+  const fd = at === undefined ? fs.openSync(temp, flags, mode ?? 0o666) : native.openat(at.dirFd, tempName, flags | O_NOFOLLOW, mode ?? 0o666);
+  return { target, existing, path: temp, fd, at, tempName };
 }
 
 /** Gives the temp file the replaced file's mode (and owner, as root). */
@@ -235,12 +258,18 @@ export function closeTemp(t: PendingFile): void {
 export function commitTemp(t: PendingFile): void {
   // ESTALE on a network file system: the rename did not happen (a cached
   // handle was stale); one retry looks the names up afresh.
-  retryStale(() => fs.renameSync(t.path, t.target));
+  const at = t.at;
+  retryStale(() => at === undefined ? fs.renameSync(t.path, t.target) : native.renameat(at.dirFd, t.tempName, at.dirFd, at.name));
   t.path = '';
 }
 
 export function abandonTemp(t: PendingFile | null): void {
   if (t === null) return;
   if (t.fd !== -1) try { fs.closeSync(t.fd); } catch { /* already failing */ }
-  if (t.path !== '') try { fs.unlinkSync(t.path); } catch { /* never created */ }
+  if (t.path !== '') {
+    try {
+      if (t.at === undefined) fs.unlinkSync(t.path);
+      else native.unlinkat(t.at.dirFd, t.tempName);
+    } catch { /* never created */ }
+  }
 }

@@ -8,6 +8,8 @@ import { LockedFile } from './locked-file';
 import { closePins } from './pending-file';
 import { replaceFile, replaceFileSync, type ReplaceOptions } from './replace';
 import { retryStale } from './stale-retry';
+import { readBytesAtSync } from './safe-file-reader';
+import type { NameAt } from '../native';
 
 /** Options of {@link ReadModifyWrite}. */
 export interface ReadModifyWriteOptions<T = unknown> {
@@ -58,6 +60,7 @@ export class ReadModifyWrite<T = unknown> {
   readonly lockFile: string;
   readonly #lock: FileLock;
   readonly #options: ReadModifyWriteOptions<T>;
+  #at: NameAt | undefined;
 
   constructor(filePath: string, lockFile?: string, options?: ReadModifyWriteOptions<T>) {
     const o = checkOptions('ReadModifyWrite', options, ['durable', 'timeout', 'initial', 'mode', 'fenced', 'maxHoldMs']);
@@ -70,6 +73,18 @@ export class ReadModifyWrite<T = unknown> {
     checkFileMode(o.mode, 'ReadModifyWrite');
     checkHoldLimit(o.maxHoldMs, 'ReadModifyWrite');
     this.#options = o;
+  }
+
+  /**
+   * An updater of `at.name` in the open directory `at.dirFd`: read, temp
+   * file, rename and directory fsync all relative to it, no symlink followed
+   * (the caller resolved the name). `filePath` names it in messages and its
+   * lock (which the caller registers with `lockBeneath`). @internal
+   */
+  static beneath<T>(filePath: string, at: NameAt, options?: ReadModifyWriteOptions<T>): ReadModifyWrite<T> {
+    const rmw = new ReadModifyWrite<T>(filePath, undefined, options);
+    rmw.#at = at;
+    return rmw;
   }
 
   /**
@@ -143,14 +158,15 @@ export class ReadModifyWrite<T = unknown> {
   }
 
   #writeOptions(fence: FencedHandle | undefined, pins: number[]): ReplaceOptions {
-    return { durable: this.#options.durable ?? true, mode: this.#options.mode, pins,
+    return { durable: this.#options.durable ?? true, mode: this.#options.mode, pins, at: this.#at,
       beforeRename: fence === undefined ? undefined : () => checkFence(fence, this.filePath) };
   }
 
   #readOrInitialSync(): string | null {
     try {
       // Bytes, decoded here (never the utf8 fast path); ESTALE retried once.
-      return retryStale(() => fs.readFileSync(this.filePath)).toString('utf8');
+      const at = this.#at;
+      return retryStale(() => at === undefined ? fs.readFileSync(this.filePath) : readBytesAtSync(at)).toString('utf8');
     } catch (err) {
       return this.#missing(err);
     }

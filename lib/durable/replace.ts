@@ -9,6 +9,7 @@ import * as fs from 'node:fs';
 import { promisify } from 'node:util';
 import * as path from 'node:path';
 import { writeError } from '../errors';
+import type { NameAt } from '../native';
 import {
   AtomicOutput, abandonTemp, closePins, closeTemp, commitTemp, keepAttributes, openTemp, writeAllSync,
   type AtomicWriteCallback, type PendingFile,
@@ -23,8 +24,10 @@ class CallbackError {
   constructor(readonly error: unknown) {}
 }
 
-async function fsyncDirAsync(target: string): Promise<void> {
-  const dir = fs.openSync(path.dirname(target), O_RDONLY);
+async function fsyncDirAsync(t: PendingFile): Promise<void> {
+  // Beneath a directory descriptor: that very directory, not a path to it.
+  if (t.at !== undefined) return fsyncAsync(t.at.dirFd);
+  const dir = fs.openSync(path.dirname(t.target), O_RDONLY);
   try {
     await fsyncAsync(dir);
   } finally {
@@ -32,8 +35,9 @@ async function fsyncDirAsync(target: string): Promise<void> {
   }
 }
 
-function fsyncDirSync(target: string): void {
-  const dir = fs.openSync(path.dirname(target), O_RDONLY);
+function fsyncDirSync(t: PendingFile): void {
+  if (t.at !== undefined) return fs.fsyncSync(t.at.dirFd);
+  const dir = fs.openSync(path.dirname(t.target), O_RDONLY);
   try {
     fs.fsyncSync(dir);
   } finally {
@@ -53,6 +57,8 @@ export interface ReplaceOptions {
    * the write starts their (background) close itself before returning.
    */
   pins?: number[];
+  /** The file is this name in this open directory, resolved by the caller: see {@link openTemp}. */
+  at?: NameAt;
 }
 
 /**
@@ -72,7 +78,7 @@ export async function replaceFile(filePath: string, data: string | Uint8Array | 
   let renamed = false;
   const pins = opts.pins ?? [];
   try {
-    t = openTemp(filePath, opts.mode, pins);
+    t = openTemp(filePath, opts.mode, pins, opts.at);
     if (typeof data === 'function') {
       try {
         await data(new AtomicOutput(t.fd));
@@ -90,7 +96,7 @@ export async function replaceFile(filePath: string, data: string | Uint8Array | 
     commitTemp(t);
     renamed = true;
     // The rename is only durable once the directory entry is on disk.
-    if (opts.durable) await fsyncDirAsync(t.target);
+    if (opts.durable) await fsyncDirAsync(t);
   } catch (err) {
     abandonTemp(t);
     // The callback's own error is the caller's: it propagates unchanged.
@@ -106,7 +112,7 @@ export function replaceFileSync(filePath: string, data: string | Uint8Array, opt
   let renamed = false;
   const pins = opts.pins ?? [];
   try {
-    t = openTemp(filePath, opts.mode, pins);
+    t = openTemp(filePath, opts.mode, pins, opts.at);
     writeAllSync(t.fd, data);
     keepAttributes(t);
     if (opts.durable) fs.fsyncSync(t.fd);
@@ -115,7 +121,7 @@ export function replaceFileSync(filePath: string, data: string | Uint8Array, opt
     opts.beforeRename?.();
     commitTemp(t);
     renamed = true;
-    if (opts.durable) fsyncDirSync(t.target);
+    if (opts.durable) fsyncDirSync(t);
   } catch (err) {
     abandonTemp(t);
     throw writeError(filePath, err, renamed);

@@ -1,11 +1,35 @@
 import * as fs from 'node:fs';
 import * as fsp from 'node:fs/promises';
+import { promisify } from 'node:util';
 import type { FileLock } from '../lock/file-lock';
 import { parseError, readError } from '../errors';
 import { checkOptions, checkSignal } from '../options';
 import { parseYaml } from '../yaml';
 import { LockedFile } from './locked-file';
 import { retryStale, retryStaleAsync } from './stale-retry';
+import { native, type NameAt } from '../native';
+
+const { O_RDONLY, O_NOFOLLOW } = fs.constants;
+const readFd = promisify(fs.readFile);
+
+/** The bytes of `at.name` in its open directory; O_NOFOLLOW, as the caller resolved any symlink. @internal */
+export function readBytesAtSync(at: NameAt): Buffer {
+  const fd = native.openat(at.dirFd, at.name, O_RDONLY | O_NOFOLLOW, 0);
+  try {
+    return fs.readFileSync(fd);
+  } finally {
+    fs.closeSync(fd);
+  }
+}
+
+async function readBytesAt(at: NameAt): Promise<Buffer> {
+  const fd = native.openat(at.dirFd, at.name, O_RDONLY | O_NOFOLLOW, 0);
+  try {
+    return await readFd(fd);
+  } finally {
+    fs.closeSync(fd);
+  }
+}
 
 /** Options of {@link SafeFileReader}. */
 export interface SafeReadOptions {
@@ -18,18 +42,18 @@ export interface SafeReadOptions {
 // file systems); the Buffer path reports a catchable error. ESTALE (another
 // client replaced the file) is retried once with a fresh lookup.
 /** @internal */
-async function readText(filePath: string): Promise<string> {
+async function readText(filePath: string, at: NameAt | undefined): Promise<string> {
   try {
-    return (await retryStaleAsync(() => fsp.readFile(filePath))).toString('utf8');
+    return (await retryStaleAsync(() => at === undefined ? fsp.readFile(filePath) : readBytesAt(at))).toString('utf8');
   } catch (err) {
     throw readError(filePath, err);
   }
 }
 
 /** @internal */
-function readTextSync(filePath: string): string {
+function readTextSync(filePath: string, at: NameAt | undefined): string {
   try {
-    return retryStale(() => fs.readFileSync(filePath)).toString('utf8');
+    return retryStale(() => at === undefined ? fs.readFileSync(filePath) : readBytesAtSync(at)).toString('utf8');
   } catch (err) {
     throw readError(filePath, err);
   }
@@ -46,6 +70,7 @@ export class SafeFileReader {
   /** The lock file; `filePath + '.lock'` unless given. */
   readonly lockFile: string;
   readonly #lock: FileLock;
+  #at: NameAt | undefined;
 
   constructor(filePath: string, lockFile?: string, options?: SafeReadOptions) {
     const o = checkOptions('SafeFileReader', options, ['timeout']);
@@ -55,10 +80,21 @@ export class SafeFileReader {
     this.#lock = file.lock;
   }
 
+  /**
+   * A reader of `at.name` in the open directory `at.dirFd`, opened relative
+   * to it; `filePath` names it in messages and its lock (which the caller
+   * registers with `lockBeneath`). @internal
+   */
+  static beneath(filePath: string, at: NameAt, options?: SafeReadOptions): SafeFileReader {
+    const reader = new SafeFileReader(filePath, undefined, options);
+    reader.#at = at;
+    return reader;
+  }
+
   /** The file's text (UTF-8). Python: `read()`. */
   async read(opts?: { signal?: AbortSignal }): Promise<string> {
     const o = checkOptions('SafeFileReader.read', opts, ['signal']);
-    return this.#lock.acquireShared(() => readText(this.filePath), { signal: checkSignal(o.signal, 'SafeFileReader.read') });
+    return this.#lock.acquireShared(() => readText(this.filePath, this.#at), { signal: checkSignal(o.signal, 'SafeFileReader.read') });
   }
 
   /** The file parsed as YAML with PyYAML's meaning. Python: `read_yaml()`. */
@@ -73,7 +109,7 @@ export class SafeFileReader {
 
   /** Synchronous {@link SafeFileReader.read}; blocks for at most the lock timeout. */
   readSync(): string {
-    return this.#lock.acquireSharedSync(() => readTextSync(this.filePath));
+    return this.#lock.acquireSharedSync(() => readTextSync(this.filePath, this.#at));
   }
 
   /** Synchronous {@link SafeFileReader.readYaml}. */
