@@ -313,6 +313,22 @@ export function outsideError(key: string, why: string, root: string): FileLockin
     'Use a relative path inside the root.', key);
 }
 
+/** The storage backend's root could not be opened (missing, not a directory, not readable). @internal */
+export function storageRootError(root: string, err: unknown): FileLockingError {
+  const code = codeOf(err);
+  const why = code === 'ENOENT' ? 'the root does not exist; create it first'
+    : code === 'ENOTDIR' ? 'the root is not a directory' : reasonOf(err);
+  return new FileLockingError(code, `Cannot open the storage root ${root}: ${why}.`, root, err);
+}
+
+/**
+ * A storage key that could not be resolved beneath the root: `code` of our
+ * own (ELOOP, EISDIR, EBADF) with `why`, or the system error `cause`. @internal
+ */
+export function storageKeyError(key: string, root: string, why: string, code?: string, cause?: unknown): FileLockingError {
+  return new FileLockingError(code ?? codeOf(cause), `Cannot resolve storage key ${JSON.stringify(key)} in ${root}: ${why}.`, key, cause);
+}
+
 /** An operation of the storage backend failed on `file`; `state` says what is intact. @internal */
 export function storageError(file: string, what: string, err: unknown, state = ''): FileLockingError {
   return new FileLockingError(codeOf(err), `Could not ${what} ${file}: ${reasonOf(err)}.${state === '' ? '' : ` ${state}`}`, file, err);

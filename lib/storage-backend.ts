@@ -1,12 +1,17 @@
 import * as fs from 'node:fs';
-import * as fsp from 'node:fs/promises';
 import * as path from 'node:path';
+import { promisify } from 'node:util';
 import { FileLock } from './lock/file-lock';
-import { FileLockingError, isErrno, logRecordError, outsideError, serializeError, storageError } from './errors';
+import { lockBeneath } from './lock/entry-table';
+import {
+  FileLockingError, LockError, invalidPathError, isErrno, logRecordError, missingWithoutInitialError, outsideError, serializeError,
+  storageError, storageKeyError, storageRootError,
+} from './errors';
 import { DEFAULT_TIMEOUT_MS, checkFlag, checkOptions, checkPath, checkTimeout } from './options';
 import { AtomicFileWriter } from './durable/atomic-file-writer';
 import { ReadModifyWrite } from './durable/read-modify-write';
 import { SafeFileReader } from './durable/safe-file-reader';
+import { native } from './native';
 import { dumpYaml } from './yaml';
 
 /**
@@ -41,11 +46,6 @@ export interface FileSystemBackendOptions {
   timeout?: number;
 }
 
-function isPathInside(parent: string, child: string): boolean {
-  const rel = path.relative(parent, child);
-  return rel === '' || (!rel.startsWith('..') && !path.isAbsolute(rel));
-}
-
 /**
  * A {@link StorageBackend} over a directory. Every operation takes the lock
  * of its file (`<file>.lock`, the Python plan's protocol), so Python and Node
@@ -56,8 +56,16 @@ function isPathInside(parent: string, child: string): boolean {
  * incomplete (no newline); `readLog` skips such a line. Python reads them with
  * `json.loads` per line.
  *
- * Keys that resolve outside the root (`..`, absolute paths, symlinks that
- * point out) are refused with `EOUTSIDE` before anything is created.
+ * Confinement: the root is opened once, as a directory descriptor, and every
+ * key is resolved beneath it to a descriptor of the key's directory; the
+ * file, its temp file, its lock file, the rename and the directory fsync are
+ * then all relative to that descriptor, never a path. So a neighbour who can
+ * write inside the root and swaps a directory for a symlink to elsewhere,
+ * even mid-operation, cannot make the backend create, replace, lock or read
+ * anything outside: keys that lead out (`..`, absolute paths, symlinks that
+ * point out) are refused with `EOUTSIDE` and nothing is created. Symlinks
+ * that stay inside the root work. See the README's security section for
+ * what this does not cover.
  */
 export class FileSystemBackend implements StorageBackend {
   /** The root directory, absolute. */
@@ -66,158 +74,584 @@ export class FileSystemBackend implements StorageBackend {
   readonly durable: boolean;
   /** Lock timeout of every operation, in ms. */
   readonly timeout: number;
+  readonly #root: StorageRoot;
 
+  /**
+   * Opens `basePath`, which must be an existing directory (else a
+   * `FileLockingError` with code `ENOENT` or `ENOTDIR` naming it), and keeps
+   * it open until {@link FileSystemBackend.close}, or until the backend is
+   * garbage-collected.
+   */
   constructor(basePath: string, options?: FileSystemBackendOptions) {
     checkPath(basePath, 'FileSystemBackend');
     const o = checkOptions('FileSystemBackend', options, ['durable', 'timeout']);
     this.basePath = path.resolve(basePath);
     this.durable = checkFlag(o.durable, 'FileSystemBackend', 'durable', true);
     this.timeout = checkTimeout(o.timeout ?? DEFAULT_TIMEOUT_MS, 'FileSystemBackend');
+    // FILE_LOCKING_CONFINE=walk: resolve keys by the portable walk even where
+    // openat2 exists, to test the fallback that macOS and older kernels take.
+    this.#root = new StorageRoot(this.basePath, process.env.FILE_LOCKING_CONFINE === 'walk' ? 'walk' : 'auto');
+    rootsToClose.register(this, this.#root, this);
+  }
+
+  /** Closes the root's descriptor; operations afterwards fail with `EBADF`. */
+  close(): void {
+    rootsToClose.unregister(this);
+    this.#root.close();
   }
 
   /**
    * The absolute path of `key`, after checking that it stays inside the root
    * even through symlinks. With `create`, makes the missing parent
-   * directories (after the check, so nothing is created outside).
+   * directories (inside the root). For messages and tools only: the backend
+   * itself never opens a path, which a neighbour could redirect after this
+   * check.
    */
   resolve(key: string, create = false): string {
-    checkPath(key, 'FileSystemBackend');
-    if (path.isAbsolute(key)) throw this.#outside(key, 'absolute paths are not allowed');
-    const full = path.resolve(this.basePath, key);
-    if (!isPathInside(this.basePath, full) || full === this.basePath) throw this.#outside(key, 'it resolves outside the root');
-    const realBase = fs.realpathSync(this.basePath);
-    // The deepest part that exists decides where symlinks lead.
-    let probe = full;
-    let rest = '';
-    for (;;) {
-      try {
-        const real = fs.realpathSync(probe);
-        if (!isPathInside(realBase, path.join(real, rest))) throw this.#outside(key, 'a symlink leads outside the root');
-        break;
-      } catch (err) {
-        if (!isErrno(err, 'ENOENT')) throw err;
-        rest = path.join(path.basename(probe), rest);
-        probe = path.dirname(probe);
-      }
-    }
-    if (create) fs.mkdirSync(path.dirname(full), { recursive: true });
-    return full;
+    const k = this.#key(key);
+    const at = this.#locate(k, key, create);
+    if (at === null) return path.join(this.basePath, k);
+    fs.closeSync(at.dirFd);
+    return at.display;
   }
 
-  #outside(key: string, why: string): FileLockingError {
-    return outsideError(key, why, this.basePath);
+  /** Checks a key's spelling; the key normalised, without `.` or `..`. */
+  #key(key: string): string {
+    checkPath(key, 'FileSystemBackend');
+    if (key.includes('\\')) {
+      throw invalidPathError('FileSystemBackend', `backslashes are not allowed in storage keys, got ${JSON.stringify(key)} ` +
+        '(keys are relative paths with "/" separators, the same on every OS)', key);
+    }
+    if (path.isAbsolute(key)) throw outsideError(key, 'absolute paths are not allowed', this.basePath);
+    const k = path.posix.normalize(key).replace(/\/+$/, '');
+    if (k === '..' || k.startsWith('../')) throw outsideError(key, 'it resolves outside the root', this.basePath);
+    if (k === '.' || k === '') throw outsideError(key, 'it names the root itself, not a key inside it', this.basePath);
+    return k;
+  }
+
+  /** Where `k` lives, or null when its directory is missing and `create` is false. */
+  #locate(k: string, key: string, create: boolean): Located | null {
+    try {
+      return this.#root.locate(k, key, { create, followLeaf: true });
+    } catch (err) {
+      if (err instanceof FileLockingError) throw err;
+      throw storageKeyError(key, this.basePath, (err as Error).message, undefined, err);
+    }
+  }
+
+  /**
+   * Runs `fn` with `key` located and its lock file registered beneath the
+   * same directory descriptor; `missing()` when its directory does not exist.
+   * The descriptor is closed only after `fn`, and so after the lock's release.
+   */
+  async #at<R>(key: string, create: boolean, missing: () => R, fn: (at: Located) => Promise<R>,
+    retryable: (err: unknown) => boolean = () => true): Promise<R> {
+    const k = this.#key(key);
+    for (let attempt = 1; ; attempt++) {
+      const at = this.#locate(k, key, create);
+      if (at === null) return missing();
+      const unregister = lockBeneath(lockOf(at), { dirFd: at.dirFd, name: `${at.name}.lock` });
+      try {
+        return await fn(at);
+      } catch (err) {
+        // A neighbour removed the directory while we worked in it: nothing
+        // anyone can see was changed there, so resolve the key afresh.
+        if (attempt < MAX_ATTEMPTS && isRemoved(at.dirFd) && retryable(err)) continue;
+        throw err;
+      } finally {
+        unregister();
+        fs.closeSync(at.dirFd);
+      }
+    }
+  }
+
+  #lock(at: Located): FileLock {
+    return new FileLock(lockOf(at), { timeout: this.timeout });
   }
 
   async read<T = unknown>(key: string): Promise<T | undefined> {
-    const file = this.resolve(key);
-    if (!fs.existsSync(file)) return undefined;
-    try {
-      return await new SafeFileReader(file, undefined, { timeout: this.timeout }).readYaml<T>();
-    } catch (err) {
-      if (err instanceof FileLockingError && err.code === 'ENOENT') return undefined;
-      throw err;
-    }
+    return this.#at(key, false, () => undefined, async (at) => {
+      // A missing key is no reason to create its lock file.
+      if (!existsAt(at)) return undefined;
+      try {
+        return await SafeFileReader.beneath(at.display, at, { timeout: this.timeout }).readYaml<T>();
+      } catch (err) {
+        if (err instanceof FileLockingError && err.code === 'ENOENT') return undefined;
+        throw err;
+      }
+    });
   }
 
   async write(key: string, data: unknown): Promise<void> {
-    const file = this.resolve(key, true);
-    let text: string;
-    try {
-      text = dumpYaml(data);
-    } catch (err) {
-      throw serializeError(file, err, 'the value for');
-    }
-    await new AtomicFileWriter(file, undefined, { durable: this.durable, timeout: this.timeout }).write(text);
+    await this.#at(key, true, madeMissing, async (at) => {
+      let text: string;
+      try {
+        text = dumpYaml(data);
+      } catch (err) {
+        throw serializeError(at.display, err, 'the value for');
+      }
+      await AtomicFileWriter.beneath(at.display, at, { durable: this.durable, timeout: this.timeout }).write(text);
+    });
   }
 
   async update<T = unknown>(key: string, fn: (data: T) => T | void | Promise<T | void>, options: { initial?: T } = {}): Promise<T> {
     checkOptions('FileSystemBackend.update', options, ['initial']);
-    const file = this.resolve(key, 'initial' in options);
-    const rmw = new ReadModifyWrite<T>(file, undefined, { durable: this.durable, timeout: this.timeout, ...options });
-    return rmw.execute(fn) as Promise<T>;
+    const create = 'initial' in options;
+    return this.#at(key, create, () => {
+      throw missingWithoutInitialError(this.resolve(key), Object.assign(new Error('its directory does not exist'), { code: 'ENOENT' }));
+    }, async (at) => {
+      const rmw = ReadModifyWrite.beneath<T>(at.display, at, { durable: this.durable, timeout: this.timeout, ...options });
+      return rmw.execute(fn) as Promise<T>;
+      // Only a failure to lock is retried: later, `fn` may have run, and must not run twice.
+    }, (err) => err instanceof LockError);
   }
 
   async append(key: string, record: unknown): Promise<void> {
-    const file = this.resolve(key, true);
     let line: string;
     try {
       line = JSON.stringify(record);
       if (line === undefined) throw new TypeError(`${typeof record} is not a JSON value`);
     } catch (err) {
-      throw serializeError(file, err, 'the record for');
+      throw serializeError(this.resolve(key), err, 'the record for');
     }
     const bytes = Buffer.from(line + '\n');
-    await new FileLock(`${file}.lock`, { timeout: this.timeout }).acquireExclusive(async () => {
-      let handle: fsp.FileHandle | null = null;
+    await this.#at(key, true, madeMissing, (at) => this.#lock(at).acquireExclusive(async () => {
+      let fd = -1;
       try {
-        handle = await fsp.open(file, fs.constants.O_WRONLY | fs.constants.O_APPEND | fs.constants.O_CREAT, 0o666);
-        const before = (await handle.stat()).size;
-        const { bytesWritten } = await handle.write(bytes);
+        fd = native.openat(at.dirFd, at.name, O_WRONLY | O_APPEND | O_CREAT | O_NOFOLLOW, 0o666);
+        const before = (await fstatAsync(fd)).size;
+        const { bytesWritten } = await writeAsync(fd, bytes, 0, bytes.length, null);
         if (bytesWritten !== bytes.length) {
           // A short append (ENOSPC midway) must not leave half a record for the next one to follow.
-          await handle.truncate(before);
+          await ftruncateAsync(fd, before);
           throw Object.assign(new Error(`short write: ${bytesWritten} of ${bytes.length} bytes`), { code: 'ENOSPC' });
         }
-        if (this.durable) await handle.sync();
+        if (this.durable) await fsyncAsync(fd);
       } catch (err) {
-        throw storageError(file, 'append to', err, 'Earlier records are intact.');
+        throw storageError(at.display, 'append to', err, 'Earlier records are intact.');
       } finally {
-        await handle?.close();
+        if (fd !== -1) await closeAsync(fd);
       }
-    });
+    }));
   }
 
   async readLog<T = unknown>(key: string): Promise<T[]> {
-    const file = this.resolve(key);
-    if (!fs.existsSync(file)) return [];
-    const text = await new SafeFileReader(file, undefined, { timeout: this.timeout }).read();
-    const lines = text.split('\n');
-    // The last element is '' after a complete log; anything else is a record torn by a crash.
-    lines.pop();
-    return lines.filter((l) => l !== '').map((l, i) => {
-      try {
-        return JSON.parse(l) as T;
-      } catch (err) {
-        throw logRecordError(file, i + 1, err);
-      }
+    return this.#at(key, false, () => [], async (at) => {
+      if (!existsAt(at)) return [];
+      const text = await SafeFileReader.beneath(at.display, at, { timeout: this.timeout }).read();
+      const lines = text.split('\n');
+      // The last element is '' after a complete log; anything else is a record torn by a crash.
+      lines.pop();
+      return lines.filter((l) => l !== '').map((l, i) => {
+        try {
+          return JSON.parse(l) as T;
+        } catch (err) {
+          throw logRecordError(at.display, i + 1, err);
+        }
+      });
     });
   }
 
   async delete(key: string): Promise<boolean> {
-    const file = this.resolve(key);
-    // The lock file stays: deleting it would split waiters across two inodes.
-    return new FileLock(`${file}.lock`, { timeout: this.timeout }).acquireExclusive(async () => {
-      try {
-        await fsp.unlink(file);
-      } catch (err) {
-        if (isErrno(err, 'ENOENT')) return false;
-        throw storageError(file, 'delete', err);
-      }
-      if (this.durable) {
-        const dir = await fsp.open(path.dirname(file), fs.constants.O_RDONLY);
-        try { await dir.sync(); } finally { await dir.close(); }
-      }
-      return true;
-    });
+    return this.#at(key, false, () => false, (at) =>
+      // The lock file stays: deleting it would split waiters across two inodes.
+      this.#lock(at).acquireExclusive(async () => {
+        try {
+          native.unlinkat(at.dirFd, at.name);
+        } catch (err) {
+          if (isErrno(err, 'ENOENT')) return false;
+          throw storageError(at.display, 'delete', err);
+        }
+        if (this.durable) await fsyncAsync(at.dirFd);
+        return true;
+      }));
   }
 
   /** Whether a value is stored at `key`. */
   async exists(key: string): Promise<boolean> {
-    return fs.existsSync(this.resolve(key));
+    return this.#at(key, false, () => false, async (at) => existsAt(at));
   }
 
   async list(prefix = ''): Promise<string[]> {
-    const root = prefix === '' ? this.basePath : this.resolve(prefix);
-    let entries: fs.Dirent[];
+    const k = prefix === '' ? '' : this.#key(prefix);
+    let dirFd: number | null;
     try {
-      entries = await fsp.readdir(root, { withFileTypes: true, recursive: true });
+      dirFd = this.#root.openDir(k, prefix);
     } catch (err) {
-      if (isErrno(err, 'ENOENT', 'ENOTDIR')) return [];
-      throw err;
+      if (err instanceof FileLockingError) throw err;
+      if (isErrno(err, 'ENOTDIR')) return [];
+      throw storageKeyError(prefix, this.basePath, (err as Error).message, undefined, err);
     }
-    return entries
-      .filter((e) => e.isFile() && !/\.lock(\.fence)?$/.test(e.name) && !/^\..*\.tmp$/.test(e.name))
-      .map((e) => path.relative(this.basePath, path.join(e.parentPath ?? (e as { path: string }).path, e.name)))
-      .sort();
+    if (dirFd === null) return [];
+    const keys: string[] = [];
+    try {
+      listInto(dirFd, k, keys);
+    } finally {
+      fs.closeSync(dirFd);
+    }
+    return keys.sort();
   }
 }
+
+const { O_WRONLY, O_APPEND, O_CREAT, O_NOFOLLOW, O_RDONLY, O_DIRECTORY, S_IFMT, S_IFREG, S_IFDIR, S_IFLNK } = fs.constants;
+const writeAsync = promisify(fs.write);
+const fstatAsync = promisify(fs.fstat);
+const ftruncateAsync = promisify(fs.ftruncate);
+const fsyncAsync = promisify(fs.fsync);
+const closeAsync = promisify(fs.close);
+
+// The root's descriptor is closed with its backend, if nobody called close().
+const rootsToClose = new FinalizationRegistry<StorageRoot>((root) => root.close());
+
+const lockOf = (at: Located): string => `${at.display}.lock`;
+
+/** Attempts of one operation whose directory neighbours keep removing. */
+const MAX_ATTEMPTS = 10;
+
+function isRemoved(dirFd: number): boolean {
+  return fs.fstatSync(dirFd).nlink === 0;
+}
+
+/** `create` made every directory on the way, so a missing one is a neighbour's doing mid-resolution. */
+function madeMissing(): never {
+  throw Object.assign(new Error('ENOENT: a directory made on the way disappeared'), { code: 'ENOENT' });
+}
+
+function existsAt(at: Located): boolean {
+  try {
+    native.lstatat(at.dirFd, at.name);
+    return true;
+  } catch (err) {
+    if (isErrno(err, 'ENOENT')) return false;
+    throw err;
+  }
+}
+
+const NOT_KEYS = /\.lock(\.fence)?$|^\..*\.tmp$/;
+
+/** Appends the keys of regular files under the open directory `dirFd` (key prefix `rel`); symlinks are not followed. */
+function listInto(dirFd: number, rel: string, keys: string[]): void {
+  for (const [name, type] of native.readdirAt(dirFd)) {
+    let kind = type;
+    if (kind === '?') {
+      const fmt = native.lstatat(dirFd, name).mode & S_IFMT;
+      kind = fmt === S_IFREG ? 'f' : fmt === S_IFDIR ? 'd' : 'o';
+    }
+    const key = rel === '' ? name : `${rel}/${name}`;
+    if (kind === 'f' && !NOT_KEYS.test(name)) keys.push(key);
+    if (kind !== 'd') continue;
+    let sub: number;
+    try {
+      sub = native.openat(dirFd, name, O_RDONLY | O_DIRECTORY | O_NOFOLLOW, 0);
+    } catch (err) {
+      // Removed, or swapped for a symlink, since the listing: not a directory of ours any more.
+      if (isErrno(err, 'ENOENT', 'ENOTDIR', 'ELOOP')) continue;
+      throw err;
+    }
+    try {
+      listInto(sub, key, keys);
+    } finally {
+      fs.closeSync(sub);
+    }
+  }
+}
+
+// ---------------------------------------------------------------------------
+// Confinement: resolving keys beneath the root's descriptor
+
+const { RESOLVE_BENEATH, RESOLVE_NO_MAGICLINKS, O_NOFOLLOW_ANY } = native.confine;
+const DIR_FLAGS = O_RDONLY | O_DIRECTORY;
+/** As many symlinks as Linux follows in one lookup (MAXSYMLINKS). */
+const MAX_HOPS = 40;
+/** Lookups of one name a neighbour may make us repeat by changing it between two steps. */
+const MAX_RACES = 1000;
+
+/** How keys are resolved: `auto` takes the kernel's help where it has any; `walk` always walks by hand. */
+export type ConfineStrategy = 'auto' | 'walk';
+
+/**
+ * Where a key lives: an open descriptor of its directory (the caller closes
+ * it) and the name inside it. `display` is the path for messages only.
+ */
+export interface Located {
+  readonly dirFd: number;
+  readonly name: string;
+  readonly display: string;
+}
+
+/** Options of {@link StorageRoot.locate}. */
+export interface LocateOptions {
+  /** Make missing directories on the way (inside the root). */
+  create: boolean;
+  /** A symlink as the key's last component is followed (to a target inside the root). */
+  followLeaf: boolean;
+}
+
+/** Whether openat2 answered ENOSYS or EPERM once: then this process never asks again. */
+let openat2Missing = native.confine.RESOLVE_BENEATH === 0;
+
+function closeQuietly(fd: number): void {
+  try { fs.closeSync(fd); } catch { /* nothing to lose: a directory opened for lookup */ }
+}
+
+const isLink = (mode: number): boolean => (mode & S_IFMT) === S_IFLNK;
+
+/** Splits a symlink target or key into components, keeping `..` for the walk to judge. */
+function parts(p: string): string[] {
+  return p.split('/').filter((c) => c !== '' && c !== '.');
+}
+
+/**
+ * The root of a {@link FileSystemBackend}: a directory descriptor opened once,
+ * beneath which every key is resolved. @internal
+ */
+export class StorageRoot {
+  /** The root as given, absolute. */
+  readonly path: string;
+  /** The root's real path (symlinks resolved), for judging absolute symlink targets. */
+  readonly realPath: string;
+  /** Which resolution ran last: for tests and debugging. */
+  lastResolution: 'openat2' | 'nofollow-any' | 'walk' | null = null;
+  readonly #strategy: ConfineStrategy;
+  #fd: number;
+
+  constructor(rootPath: string, strategy: ConfineStrategy) {
+    this.path = path.resolve(rootPath);
+    this.#strategy = strategy;
+    let fd = -1;
+    try {
+      fd = fs.openSync(this.path, DIR_FLAGS);
+      this.realPath = fs.realpathSync(this.path);
+    } catch (err) {
+      if (fd !== -1) closeQuietly(fd);
+      throw storageRootError(this.path, err);
+    }
+    this.#fd = fd;
+  }
+
+  /** The root's descriptor; -1 once closed. */
+  get fd(): number {
+    return this.#fd;
+  }
+
+  /** Closes the root's descriptor; later calls fail with EBADF. */
+  close(): void {
+    if (this.#fd === -1) return;
+    const fd = this.#fd;
+    this.#fd = -1;
+    fs.closeSync(fd);
+  }
+
+  /**
+   * Resolves `key` (already checked: relative, normalised, no `..`) to the
+   * directory that holds it (`label`, the key as the caller spelled it, is
+   * what errors name), or null when a directory on the way is missing
+   * and `create` is false. Throws `EOUTSIDE` for anything that would leave
+   * the root.
+   */
+  locate(key: string, label: string, opts: LocateOptions): Located | null {
+    const comps = parts(key);
+    const leaf = comps[comps.length - 1];
+    const dirRel = comps.slice(0, -1).join('/');
+    const fast = this.#openFast(dirRel);
+    if (fast !== null) {
+      if (!opts.followLeaf || !this.#isLink(fast, leaf)) return this.#located(fast, leaf, dirRel);
+      closeQuietly(fast);
+    }
+    this.lastResolution = 'walk';
+    return this.#walk(comps, label, opts);
+  }
+
+  /** Opens the directory `key` names (for listings), or null when it is missing. */
+  openDir(key: string, label: string): number | null {
+    if (key === '') return this.#dupRoot();
+    const at = this.locate(key, label, { create: false, followLeaf: true });
+    if (at === null) return null;
+    try {
+      return native.openat(at.dirFd, at.name, DIR_FLAGS | O_NOFOLLOW, 0);
+    } catch (err) {
+      if (isErrno(err, 'ENOENT', 'ENOTDIR', 'ELOOP')) return null;
+      throw err;
+    } finally {
+      closeQuietly(at.dirFd);
+    }
+  }
+
+  #dupRoot(): number {
+    return native.openat(this.#checkedFd(), '.', DIR_FLAGS, 0);
+  }
+
+  #checkedFd(): number {
+    if (this.#fd === -1) throw storageKeyError('', this.path, 'the backend was closed', 'EBADF');
+    return this.#fd;
+  }
+
+  /** `dirRel`: the directory's path below the root, for messages. */
+  #located(dirFd: number, name: string, dirRel: string): Located {
+    return { dirFd, name, display: path.join(this.path, dirRel, name) };
+  }
+
+  #kindOf(dirFd: number, name: string): 'link' | 'dir' | 'missing' | 'other' {
+    let mode: number;
+    try {
+      mode = native.lstatat(dirFd, name).mode;
+    } catch (err) {
+      if (isErrno(err, 'ENOENT')) return 'missing';
+      throw err;
+    }
+    return isLink(mode) ? 'link' : (mode & S_IFMT) === S_IFDIR ? 'dir' : 'other';
+  }
+
+  #isLink(dirFd: number, name: string): boolean {
+    try {
+      return isLink(native.lstatat(dirFd, name).mode);
+    } catch (err) {
+      if (isErrno(err, 'ENOENT')) return false;
+      throw err;
+    }
+  }
+
+  /**
+   * One syscall for the whole directory part, where the kernel can confine
+   * it. Null sends the caller to the walk: a symlink on the way (which the
+   * walk follows if it stays inside), a missing directory, or a kernel
+   * without the call.
+   */
+  #openFast(dirRel: string): number | null {
+    if (this.#strategy === 'walk') return null;
+    const root = this.#checkedFd();
+    if (dirRel === '') {
+      this.lastResolution = openat2Missing ? 'walk' : 'openat2';
+      return this.#dupRoot();
+    }
+    if (!openat2Missing) {
+      try {
+        const fd = native.openat2(root, dirRel, DIR_FLAGS, 0, RESOLVE_BENEATH | RESOLVE_NO_MAGICLINKS);
+        this.lastResolution = 'openat2';
+        return fd;
+      } catch (err) {
+        // ENOSYS: Linux < 5.6; EPERM: a seccomp filter (older container runtimes) refuses it.
+        if (isErrno(err, 'ENOSYS', 'EPERM')) openat2Missing = true;
+        // EXDEV (an escape, or an absolute symlink the walk may find inside),
+        // ELOOP, EAGAIN (a rename raced the lookup), ENOENT, ENOTDIR: the walk decides.
+        return null;
+      }
+    }
+    if (O_NOFOLLOW_ANY !== 0) {
+      // The key has no `..`, so with no symlink anywhere the path stays beneath the root.
+      try {
+        const fd = native.openat(root, dirRel, DIR_FLAGS | O_NOFOLLOW_ANY, 0);
+        this.lastResolution = 'nofollow-any';
+        return fd;
+      } catch {
+        return null;
+      }
+    }
+    return null;
+  }
+
+  /**
+   * Component by component from the root, each directory opened with
+   * O_NOFOLLOW relative to the one before, so a swap between two steps can
+   * at worst make a step fail, never lead elsewhere. `stack` holds the open
+   * directories from the root down; `..` in a symlink target pops one, and
+   * popping the root is leaving it.
+   */
+  #walk(comps: string[], label: string, opts: LocateOptions): Located | null {
+    const stack = [this.#dupRoot()];
+    const names: string[] = [];
+    const pending = comps.slice();
+    let hops = 0;
+    const hop = (): void => {
+      if (++hops > MAX_HOPS) {
+        throw storageKeyError(label, this.path, `more than ${MAX_HOPS} symlinks or retries on the way`, 'ELOOP');
+      }
+    };
+    let races = 0;
+    // A neighbour changed the name between two of our steps: look at it again.
+    const race = (name: string): void => {
+      if (++races > MAX_RACES) throw storageKeyError(label, this.path, `it kept changing under ${MAX_RACES} lookups in a row`, 'EAGAIN');
+      pending.unshift(name);
+    };
+    const follow = (dirFd: number, name: string): void => {
+      let target: string;
+      try {
+        target = native.readlinkat(dirFd, name);
+      } catch (err) {
+        // EINVAL: not a symlink any more; ENOENT: gone.
+        if (isErrno(err, 'EINVAL', 'ENOENT')) return race(name);
+        throw err;
+      }
+      hop();
+      if (target.startsWith('/')) {
+        const rest = this.#insideRoot(target);
+        if (rest === null) throw outsideError(label, `a symlink on the way points to ${target}, outside the root`, this.path);
+        while (stack.length > 1) closeQuietly(stack.pop() as number);
+        names.length = 0;
+        pending.unshift(...parts(rest));
+      } else {
+        pending.unshift(...parts(target));
+      }
+    };
+    try {
+      for (;;) {
+        const comp = pending.shift();
+        const top = stack[stack.length - 1];
+        if (comp === undefined) {
+          throw storageKeyError(label, this.path, 'it resolves to a directory', 'EISDIR');
+        }
+        if (comp === '..') {
+          if (stack.length === 1) throw outsideError(label, 'a symlink on the way leads above the root', this.path);
+          closeQuietly(stack.pop() as number);
+          names.pop();
+          continue;
+        }
+        if (pending.length === 0) {
+          if (opts.followLeaf && this.#isLink(top, comp)) {
+            follow(top, comp);
+            continue;
+          }
+          stack.pop();
+          return this.#located(top, comp, names.join('/'));
+        }
+        let fd: number;
+        try {
+          fd = native.openat(top, comp, DIR_FLAGS | O_NOFOLLOW, 0);
+        } catch (err) {
+          if (isErrno(err, 'ELOOP', 'ENOTDIR', 'EMLINK', 'EFTYPE')) {
+            // ELOOP (EMLINK on FreeBSD, EFTYPE on some BSDs) for a symlink; ENOTDIR for a file.
+            const kind = this.#kindOf(top, comp);
+            if (kind === 'link') follow(top, comp);
+            else if (kind === 'dir' || kind === 'missing') race(comp);
+            else throw err;
+            continue;
+          }
+          if (!isErrno(err, 'ENOENT')) throw err;
+          if (!opts.create) return null;
+          try {
+            native.mkdirat(top, comp, 0o777);
+          } catch (err2) {
+            if (!isErrno(err2, 'EEXIST')) throw err2;
+          }
+          // Open what is there now: ours, or whatever a neighbour put in its place.
+          race(comp);
+          continue;
+        }
+        stack.push(fd);
+        names.push(comp);
+      }
+    } finally {
+      for (const fd of stack) closeQuietly(fd);
+    }
+  }
+
+  /** The part of an absolute symlink target below the root, or null when it is not below it. */
+  #insideRoot(target: string): string | null {
+    for (const base of new Set([this.realPath, this.path])) {
+      if (target === base) return '';
+      if (target.startsWith(base.endsWith('/') ? base : `${base}/`)) return target.slice(base.length);
+    }
+    return null;
+  }
+}
+

@@ -1,8 +1,8 @@
 import * as assert from 'node:assert/strict';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
-import { FileLockingError, FileSystemBackend } from '../lib';
-import { sandbox } from './helpers';
+import { FileLockingError, FileSystemBackend } from '../../lib';
+import { sandbox } from '../helpers';
 
 describe('FileSystemBackend', () => {
   const t = sandbox();
