@@ -301,7 +301,9 @@ const fsyncAsync = promisify(fs.fsync);
 const closeAsync = promisify(fs.close);
 
 // The root's descriptor is closed with its backend, if nobody called close().
-const rootsToClose = new FinalizationRegistry<StorageRoot>((root) => root.close());
+const rootsToClose = new FinalizationRegistry<StorageRoot>((root) => {
+  try { root.close(); } catch { /* a finalizer has nobody to tell */ }
+});
 
 const lockOf = (at: Located): string => `${at.display}.lock`;
 
