@@ -253,8 +253,11 @@ export function retireIfIdle(entry: Entry): void {
 function closeIdle(entry: Entry): void {
   idle.delete(entry);
   if (entry.fd !== -1) {
-    fs.closeSync(entry.fd);
+    const fd = entry.fd;
     entry.fd = -1;
+    // It holds no lock, so a failing close (ENOTCONN from a dead FUSE mount)
+    // loses nothing, and must not keep the other idle descriptors open.
+    try { fs.closeSync(fd); } catch { /* nothing to lose */ }
   }
   if (entry.waiter === null) detach(entry);
 }

@@ -115,6 +115,23 @@ describe('the lock layer against hostile neighbours', function () {
     assert.ok(outcomes.timeout + outcomes.aborted > 0, `no race was lost: ${JSON.stringify(outcomes)}`);
   });
 
+  it('an idle lock file whose descriptor can no longer be closed (a dead FUSE mount says ENOTCONN) does not stop closeIdleLockFiles or the next lock', function () {
+    if (process.platform !== 'linux') this.skip();
+    const broken = t.file('broken.lock');
+    const other = t.file('other.lock');
+    new FileLock(broken).acquireSync('exclusive').release();
+    new FileLock(other).acquireSync('exclusive').release();
+    const fdOf = (file: string): number | undefined => fs.readdirSync('/proc/self/fd').map(Number)
+      .find((fd) => { try { return fs.readlinkSync(`/proc/self/fd/${fd}`) === file; } catch { return false; } });
+    const fd = fdOf(broken);
+    assert.ok(fd !== undefined, 'the idle lock file is not held open');
+    // Close it behind the registry's back: its own close now fails (EBADF), as on a dead mount.
+    fs.closeSync(fd);
+    closeIdleLockFiles();
+    assert.equal(fdOf(other), undefined, 'the other idle lock file was not closed');
+    new FileLock(broken).acquireSync('exclusive').release();
+  });
+
   it('a worker terminated while it holds a lock leaves it free for the main thread and for other processes', async () => {
     const lockFile = t.file('worker-held.lock');
     const worker = new Worker(`
