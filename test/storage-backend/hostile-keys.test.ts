@@ -4,8 +4,8 @@
 import * as assert from 'node:assert/strict';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
-import { FileLockingError, FileSystemBackend, closeIdleLockFiles } from '../../lib';
-import { sandbox } from '../helpers';
+import { FileLock, FileLockingError, FileSystemBackend, closeIdleLockFiles } from '../../lib';
+import { sandbox, sleep } from '../helpers';
 import { Undo, have, isRoot, sh, umount } from '../fixtures/rel_system';
 
 const refused = (...codes: string[]) => (e: unknown): true => {
@@ -101,6 +101,31 @@ describe('FileSystemBackend against hostile keys and documents', () => {
     assert.deepEqual(await store.update<{ v: number }>('rel/v-link.yaml', (d) => ({ v: d.v + 1 })), { v: 4 });
     assert.deepEqual(await store.list('rel'), ['rel/deep/v.yaml', 'rel/deep/w.yaml'], 'listing does not follow symlinks below the prefix');
     assert.deepEqual(allFiles(outside), ['secret.yaml']);
+  });
+
+  it('a directory removed while a write waits for its lock: the write resolves the key again and lands in the new directory', async () => {
+    await store.write('d/x.yaml', 1);
+    const held = await new FileLock(path.join(root, 'd/x.yaml.lock')).acquire('exclusive');
+    const writing = store.write('d/x.yaml', 2);
+    await sleep(50); // the write is queued behind `held`, its directory open
+    fs.rmSync(path.join(root, 'd'), { recursive: true });
+    held.release();
+    await writing;
+    assert.equal(await store.read('d/x.yaml'), 2);
+    assert.deepEqual(allFiles(root).filter((f) => /\.tmp$/.test(f)), []);
+  });
+
+  it('a directory removed while an update waits for its lock: the update resolves the key again, starts from initial, and modifyFn runs once', async () => {
+    await store.write('u/x.yaml', { n: 1 });
+    const held = await new FileLock(path.join(root, 'u/x.yaml.lock')).acquire('exclusive');
+    let calls = 0;
+    const updating = store.update<{ n: number }>('u/x.yaml', (d) => { calls++; return { n: d.n + 10 }; }, { initial: { n: 0 } });
+    await sleep(50);
+    fs.rmSync(path.join(root, 'u'), { recursive: true });
+    held.release();
+    assert.deepEqual(await updating, { n: 10 });
+    assert.equal(calls, 1);
+    assert.deepEqual(await store.read('u/x.yaml'), { n: 10 });
   });
 
   it('a missing root is a FileLockingError ENOENT saying the root does not exist, naming it', () => {
