@@ -156,8 +156,10 @@ export class FileSystemBackend implements StorageBackend {
       } catch (err) {
         // A neighbour removed the directory while we worked in it: nothing
         // anyone can see was changed there, so resolve the key afresh.
-        if (attempt < MAX_ATTEMPTS && isRemoved(at.dirFd) && retryable(err)) continue;
-        throw err;
+        if (!isRemoved(at.dirFd) || !retryable(err)) throw err;
+        if (attempt === MAX_ATTEMPTS) {
+          throw storageKeyError(key, this.basePath, `its directory was removed or replaced under us ${MAX_ATTEMPTS} times in a row`, 'ENOENT', err);
+        }
       } finally {
         unregister();
         fs.closeSync(at.dirFd);
@@ -307,8 +309,11 @@ const rootsToClose = new FinalizationRegistry<StorageRoot>((root) => {
 
 const lockOf = (at: Located): string => `${at.display}.lock`;
 
-/** Attempts of one operation whose directory neighbours keep removing. */
-const MAX_ATTEMPTS = 10;
+/**
+ * Attempts of one operation whose directory neighbours keep removing (a
+ * rename onto a directory we just made, while it is empty, removes it).
+ */
+const MAX_ATTEMPTS = 100;
 
 function isRemoved(dirFd: number): boolean {
   return fs.fstatSync(dirFd).nlink === 0;

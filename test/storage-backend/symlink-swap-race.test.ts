@@ -36,8 +36,10 @@ describe('FileSystemBackend against a neighbour swapping a directory for a symli
       assert.deepEqual(filesUnder(outside), [], 'files were created outside the root');
       // Only two outcomes are allowed: the write lands in a real directory
       // inside the root (sub, or sub renamed away by the neighbour), or it
-      // meets the symlink and is refused. A missing sub is made again, so
-      // ENOENT is not an outcome.
+      // meets the symlink and is refused. ENOENT is not one: a missing sub is
+      // made again, and when the neighbour's rename replaces the (still
+      // empty) sub we just made, the write sees its directory removed and
+      // resolves the key afresh.
       assert.deepEqual(result.other, [], 'writes failed otherwise than EOUTSIDE');
       assert.equal(result.misnamed, 0, 'a refusal did not name the key');
       assert.ok(swaps > 0, 'the neighbour never got a symlink in place');
