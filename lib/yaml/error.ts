@@ -1,6 +1,7 @@
 /**
- * The YAML room's errors (PyYAML's error.py, `MarkedYAMLError`'s message
- * layout) and the `Mark` a position is given by. Imports nothing.
+ * The YAML room's errors (PyYAML's error.py: `MarkedYAMLError`'s message
+ * layout, `ReaderError`'s decoding failures) and the `Mark` a position is
+ * given by. Imports nothing.
  *
  * PyYAML is Copyright (c) 2017-2021 Ingy döt Net and (c) 2006-2016 Kirill
  * Simonov, MIT License; this TypeScript port follows its structure and
@@ -47,6 +48,41 @@ export class YamlDumpError extends YamlError {
     super(message);
     this.name = 'YamlDumpError';
     this.path = path;
+  }
+}
+
+/** The encodings PyYAML's reader accepts, named as Python names them. */
+export type YamlEncoding = 'utf-8' | 'utf-16-le' | 'utf-16-be';
+
+/**
+ * Bytes that are not valid in the encoding their byte-order mark (or its
+ * absence: UTF-8) names; PyYAML raises `ReaderError` with the same
+ * character, reason and position. Nothing is replaced by U+FFFD: text
+ * that cannot be decoded exactly is refused, so a read-modify-write can
+ * never write back something other than what was there.
+ */
+export class YamlDecodeError extends YamlParseError {
+  /** Always `'EYAMLDECODE'`. */
+  readonly code = 'EYAMLDECODE' as const;
+  /** Offset of the offending byte from the start of the input (BOM included), PyYAML's "position". */
+  readonly position: number;
+  /** The byte at `position` (0-255). */
+  readonly byte: number;
+  /** The encoding the input was decoded as. */
+  readonly encoding: YamlEncoding;
+  /** Python's reason: `invalid start byte`, `invalid continuation byte`, `unexpected end of data`, `truncated data`, `illegal encoding`, `illegal UTF-16 surrogate`. */
+  readonly reason: string;
+
+  constructor(encoding: YamlEncoding, position: number, byte: number, reason: string) {
+    super(
+      `unacceptable character #x${byte.toString(16).padStart(4, '0')}: ${reason} (${encoding}, position ${position}); ` +
+        'the input is not valid UTF-8, nor UTF-16 with a byte-order mark: re-save it as UTF-8',
+    );
+    this.name = 'YamlDecodeError';
+    this.position = position;
+    this.byte = byte;
+    this.encoding = encoding;
+    this.reason = reason;
   }
 }
 

@@ -38,12 +38,14 @@
 import { Composer } from './composer';
 import { Constructor } from './constructor';
 import { Emitter } from './emitter';
-import { YamlDumpError, YamlError, YamlParseError } from './error';
+import { YamlDecodeError, YamlDumpError, YamlError, YamlParseError } from './error';
+import { decodeText } from './reader';
 import { Representer } from './representer';
 import { serialize, type DumpEvent } from './serializer';
 import { YamlDate, YamlDateTime, YamlFloat, YamlTuple } from './values';
 
-export { YamlDate, YamlDateTime, YamlError, YamlFloat, YamlParseError, YamlTuple, YamlDumpError };
+export { YamlDate, YamlDateTime, YamlError, YamlFloat, YamlParseError, YamlTuple, YamlDumpError, YamlDecodeError, decodeText };
+export type { YamlEncoding } from './error';
 export type { YamlDateTimeOptions } from './values';
 export { PYYAML_SCHEMA } from './js-yaml-schema';
 
@@ -53,11 +55,21 @@ export { PYYAML_SCHEMA } from './js-yaml-schema';
  * value, `!!binary`, `!!set`, `!!omap`, `!!pairs`, recursive aliases).
  * An empty document is `null`. See the module comment for the value types.
  *
+ * `input` is text, or the file's bytes (a `Buffer` or any `Uint8Array`),
+ * which are decoded as `yaml.safe_load(bytes)` decodes them: UTF-16 LE / BE
+ * after their byte-order mark, otherwise UTF-8, strictly (see
+ * {@link decodeText}).
+ *
  * @throws {YamlParseError} wherever `safe_load` raises (syntax errors,
- *   several documents, unknown or `!!python/*` tags, bad explicit scalars).
+ *   several documents, unknown or `!!python/*` tags, bad explicit scalars);
+ *   {@link YamlDecodeError}, a YamlParseError with `code` `'EYAMLDECODE'`,
+ *   for bytes that do not decode.
  */
-export function parseYaml(text: string): unknown {
-  if (typeof text !== 'string') throw new TypeError(`parseYaml expects a string, got ${typeof text}`);
+export function parseYaml(input: string | Uint8Array): unknown {
+  let text: string;
+  if (typeof input === 'string') text = input;
+  else if (input instanceof Uint8Array) text = decodeText(input);
+  else throw new TypeError(`parseYaml expects a string or a Uint8Array, got ${typeof input}`);
   try {
     const node = new Composer(text).getSingleNode();
     return node === null ? null : new Constructor().constructDocument(node);

@@ -36,7 +36,10 @@ export type Tagged =
   | { id: number; map: Array<[Tagged, Tagged]> }
   | { id: number; set: Tagged[] };
 
-export type Job = { op: 'load' | 'load_dump'; text: string } | { op: 'dump'; value: Tagged };
+export type Job =
+  | { op: 'load' | 'load_dump'; text: string }
+  | { op: 'load_bytes'; bytes: string }
+  | { op: 'dump'; value: Tagged };
 
 export interface OracleResult {
   ok: boolean;
@@ -44,6 +47,8 @@ export interface OracleResult {
   error?: string;
   value?: Tagged;
   dump?: string;
+  /** PyYAML's ReaderError, for load_bytes; encoding 'unicode' is its non-printable check. */
+  reader?: { position: number; character: number; reason: string; encoding: string };
 }
 
 export function pythonYamlMissing(): string | null {
