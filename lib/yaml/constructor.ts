@@ -94,13 +94,16 @@ export function constructYamlInt(text: string): number | bigint {
   return intResult(sign * pyInt(value, 10));
 }
 
+// Only a float that JS would take for an int needs the wrapper: beyond
+// 2^53 - 1 a number is written back as a float anyway (see the representer).
 function floatResult(value: number): number | YamlFloat {
-  return Number.isInteger(value) ? new YamlFloat(value) : value;
+  return Number.isSafeInteger(value) ? new YamlFloat(value) : value;
 }
 
 /**
- * `SafeConstructor.construct_yaml_float`. Integral results are wrapped in
- * {@link YamlFloat} so that they stay floats when written back. @internal
+ * `SafeConstructor.construct_yaml_float`. Results that are safe integers
+ * (`1.0`, `-0.0`) are wrapped in {@link YamlFloat} so that they stay floats
+ * when written back; `1.5e+300` is a plain number. @internal
  */
 export function constructYamlFloat(text: string): number | YamlFloat {
   let value = text.replace(/_/g, '').toLowerCase();

@@ -15,7 +15,7 @@
  * | `None`            | `null`                                               |
  * | `bool`            | `boolean`                                            |
  * | `int`             | `number` (safe integers), `bigint` beyond 2^53 - 1   |
- * | `float`           | `number`; {@link YamlFloat} when the value is integral |
+ * | `float`           | `number`; {@link YamlFloat} when it is a safe integer |
  * | `str`             | `string`                                             |
  * | `bytes`           | `Buffer` (any `Uint8Array` is accepted when dumping) |
  * | `datetime.date`   | {@link YamlDate} (a `Date` at UTC midnight)          |
@@ -88,8 +88,11 @@ export function parseYaml(input: string | Uint8Array): unknown {
  * quote choice, non-ASCII escaped, folding at 80 columns, `...` after a
  * bare top-level plain scalar, `&id001` anchors for shared objects.
  *
- * An integral JS number is written as a Python int, a non-integral one as
- * a float; an object property whose value is `undefined` is omitted.
+ * A JS number that is a safe integer is written as a Python int; any
+ * other number (fractional, beyond +/- (2^53 - 1), infinite, NaN) as a
+ * float, the way Python's `repr(float)` writes it (`1.5e+300`,
+ * `9007199254740992.0`). An object property whose value is `undefined` is
+ * omitted.
  *
  * @throws {YamlDumpError} naming the offending path for values Python has
  *   no equivalent for (functions, symbols, `undefined` in an array or at the

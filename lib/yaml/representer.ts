@@ -241,7 +241,10 @@ export class Representer {
       case 'boolean':
         return { kind: 'scalar', tag: TAG.bool, value: data ? 'true' : 'false', style: null };
       case 'number':
-        if (Number.isInteger(data)) return { kind: 'scalar', tag: TAG.int, value: BigInt(data).toString(), style: null };
+        // A safe integer is an int; any other number (fractional, beyond
+        // 2^53 - 1, infinite, NaN) can only have come from a float, and
+        // writing 1.5e300 as a 301-digit int would change its Python type.
+        if (Number.isSafeInteger(data)) return { kind: 'scalar', tag: TAG.int, value: String(data), style: null };
         return { kind: 'scalar', tag: TAG.float, value: floatText(data), style: null };
       case 'bigint':
         return { kind: 'scalar', tag: TAG.int, value: data.toString(), style: null };

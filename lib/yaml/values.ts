@@ -13,14 +13,14 @@
 import { Buffer } from 'node:buffer';
 
 /**
- * A Python `float` whose value is integral (`1.0`, `-0.0`, `1.0e+20`).
+ * A Python `float` whose value is a safe integer (`1.0`, `-0.0`, `1.0e+15`).
  *
- * JavaScript has one number type, so an integral JS number is written back
- * as a Python `int`. Wrapping integral floats keeps `ratio: 1.0` a float
- * through a read-modify-write; non-integral floats (`0.5`), `.inf` and
- * `.nan` stay plain numbers because they cannot be mistaken for ints.
- * Arithmetic works through `valueOf`; use `new YamlFloat(n)` to write an
- * integral number as a float.
+ * JavaScript has one number type, so a JS number that is a safe integer
+ * is written back as a Python `int`. Wrapping such floats keeps
+ * `ratio: 1.0` a float through a read-modify-write; other floats (`0.5`,
+ * `1.5e+300`, anything beyond 2^53 - 1, `.inf`, `.nan`) stay plain numbers
+ * because they are written as floats anyway. Arithmetic works through
+ * `valueOf`; use `new YamlFloat(n)` to write an integral number as a float.
  */
 export class YamlFloat {
   /** The IEEE-754 value. */

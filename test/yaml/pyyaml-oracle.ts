@@ -70,7 +70,7 @@ export function oracle(jobs: Job[]): OracleResult[] {
 // Tagged values <-> JS values
 // ---------------------------------------------------------------------------
 
-function floatBits(x: number): string {
+export function floatBits(x: number): string {
   const view = new DataView(new ArrayBuffer(8));
   view.setFloat64(0, x);
   return view.getBigUint64(0).toString(16).padStart(16, '0');
@@ -115,7 +115,7 @@ export function toTagged(value: unknown, ids = new Map<object, number>()): Tagge
   if (value === null || typeof value === 'boolean' || typeof value === 'string') return value;
   if (typeof value === 'bigint') return { int: value.toString() };
   if (typeof value === 'number') {
-    if (Number.isInteger(value)) return { int: BigInt(value).toString() };
+    if (Number.isSafeInteger(value)) return { int: BigInt(value).toString() };
     return { float: Number.isNaN(value) ? 'nan' : floatBits(value) };
   }
   if (value instanceof YamlFloat) return { float: floatBits(value.value) };
@@ -142,8 +142,8 @@ export function toTagged(value: unknown, ids = new Map<object, number>()): Tagge
 
 /**
  * Compares a JS value with PyYAML's value, type-exactly: an int must be a
- * number (bigint beyond the safe range), an integral float a YamlFloat, a
- * date a YamlDate, a dict with only str keys a plain object and any other
+ * number (bigint beyond the safe range), a float whose value is a safe
+ * integer a YamlFloat (any other float a plain number), a date a YamlDate, a dict with only str keys a plain object and any other
  * dict a Map, and aliases must be the very same JS object. Returns null
  * when equal, else where and how they differ.
  */
@@ -164,7 +164,7 @@ export function mismatch(js: unknown, t: Tagged, where = '$', ids = new Map<numb
   if ('float' in t) {
     if (t.float === 'nan') return typeof js === 'number' && Number.isNaN(js) ? null : bad(`expected NaN, got ${show(js)}`);
     const expected = floatFromBits(t.float);
-    if (Number.isInteger(expected)) {
+    if (Number.isSafeInteger(expected)) {
       return js instanceof YamlFloat && Object.is(js.value, expected) ? null : bad(`expected YamlFloat(${expected}), got ${show(js)}`);
     }
     return typeof js === 'number' && Object.is(js, expected) ? null : bad(`expected float ${expected}, got ${show(js)}`);
