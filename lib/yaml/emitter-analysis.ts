@@ -29,9 +29,10 @@ export interface ScalarAnalysis {
   readonly allowBlockPlain: boolean;
   readonly allowSingleQuoted: boolean;
   readonly allowBlock: boolean;
+  /** No space, no line break, no astral character: the plain writer can copy it as is. */
+  readonly simple: boolean;
 }
 
-const SPACE_OR_BREAK_Z = '\0 \t\r\n\x85\u2028\u2029';
 export const LINE_BREAK_CHARS = '\n\x85\u2028\u2029';
 
 const TAG_PREFIXES: ReadonlyArray<[string, string]> = [
@@ -44,24 +45,42 @@ export function cp(ch: string): number {
   return ch.codePointAt(0) as number;
 }
 
+const isSpaceOrBreakZ = (c: number): boolean =>
+  c === 0x20 || c === 0x0a || c === 0x00 || c === 0x09 || c === 0x0d || c === 0x85 || c === 0x2028 || c === 0x2029;
+const isLineBreak = (c: number): boolean => c === 0x0a || c === 0x85 || c === 0x2028 || c === 0x2029;
+
+// Indicator classes by char code, for the first character and the others.
+const FIRST_INDICATOR = new Uint8Array(128);
+const LATER_INDICATOR = new Uint8Array(128);
+for (const ch of '#,[]{}&*!|>\'"%@`') FIRST_INDICATOR[ch.charCodeAt(0)] = 1;
+for (const ch of ',?[]{}') LATER_INDICATOR[ch.charCodeAt(0)] = 1;
+
+const EMPTY_ANALYSIS: ScalarAnalysis = {
+  scalar: '',
+  empty: true,
+  multiline: false,
+  allowFlowPlain: false,
+  allowBlockPlain: true,
+  allowSingleQuoted: true,
+  allowBlock: false,
+  simple: false,
+};
+
+/**
+ * `Emitter.analyze_scalar`. It walks UTF-16 units rather than code points:
+ * a surrogate is a special character, which rules out every style but
+ * double quotes, so the flags come out as Python's; only `scalar`, which
+ * the writers index, is by code point.
+ */
 export function analyzeScalar(value: string): ScalarAnalysis {
-  // Python indexes str by code point; so must the width arithmetic.
-  const scalar: CodePoints = /[\uD800-\uDFFF]/.test(value) ? Array.from(value) : value;
-  if (!scalar.length) {
-    return {
-      scalar,
-      empty: true,
-      multiline: false,
-      allowFlowPlain: false,
-      allowBlockPlain: true,
-      allowSingleQuoted: true,
-      allowBlock: false,
-    };
-  }
+  const length = value.length;
+  if (length === 0) return EMPTY_ANALYSIS;
   let blockIndicators = false;
   let flowIndicators = false;
   let lineBreaks = false;
   let specialCharacters = false;
+  let surrogates = false;
+  let spacesOrBreaks = false;
   let leadingSpace = false;
   let leadingBreak = false;
   let trailingSpace = false;
@@ -74,54 +93,55 @@ export function analyzeScalar(value: string): ScalarAnalysis {
     flowIndicators = true;
   }
   let precededByWhitespace = true;
-  let followedByWhitespace = scalar.length === 1 || SPACE_OR_BREAK_Z.includes(scalar[1]);
+  let followedByWhitespace = length === 1 || isSpaceOrBreakZ(value.charCodeAt(1));
   let previousSpace = false;
   let previousBreak = false;
 
-  let index = 0;
-  while (index < scalar.length) {
-    const ch = scalar[index];
+  for (let index = 0; index < length; ) {
+    const c = value.charCodeAt(index);
     if (index === 0) {
-      if ('#,[]{}&*!|>\'"%@`'.includes(ch)) {
+      if (c < 128 && FIRST_INDICATOR[c] === 1) {
         flowIndicators = true;
         blockIndicators = true;
       }
-      if ('?:'.includes(ch)) {
+      if (c === 0x3f || c === 0x3a) {
         flowIndicators = true;
         if (followedByWhitespace) blockIndicators = true;
       }
-      if (ch === '-' && followedByWhitespace) {
+      if (c === 0x2d && followedByWhitespace) {
         flowIndicators = true;
         blockIndicators = true;
       }
     } else {
-      if (',?[]{}'.includes(ch)) flowIndicators = true;
-      if (ch === ':') {
+      if (c < 128 && LATER_INDICATOR[c] === 1) flowIndicators = true;
+      if (c === 0x3a) {
         flowIndicators = true;
         if (followedByWhitespace) blockIndicators = true;
       }
-      if (ch === '#' && precededByWhitespace) {
+      if (c === 0x23 && precededByWhitespace) {
         flowIndicators = true;
         blockIndicators = true;
       }
     }
 
-    if (LINE_BREAK_CHARS.includes(ch)) lineBreaks = true;
-    const code = cp(ch);
-    if (!(ch === '\n' || (code >= 0x20 && code <= 0x7e))) {
-      // With allow_unicode off, anything else needs a double-quoted escape.
+    // With allow_unicode off, anything but printable ASCII and '\n' needs a double-quoted escape.
+    if (!(c === 0x0a || (c >= 0x20 && c <= 0x7e))) {
       specialCharacters = true;
+      if (c >= 0xd800 && c <= 0xdfff) surrogates = true;
     }
 
-    if (ch === ' ') {
+    if (c === 0x20) {
+      spacesOrBreaks = true;
       if (index === 0) leadingSpace = true;
-      if (index === scalar.length - 1) trailingSpace = true;
+      if (index === length - 1) trailingSpace = true;
       if (previousBreak) breakSpace = true;
       previousSpace = true;
       previousBreak = false;
-    } else if (LINE_BREAK_CHARS.includes(ch)) {
+    } else if (isLineBreak(c)) {
+      spacesOrBreaks = true;
+      lineBreaks = true;
       if (index === 0) leadingBreak = true;
-      if (index === scalar.length - 1) trailingBreak = true;
+      if (index === length - 1) trailingBreak = true;
       if (previousSpace) spaceBreak = true;
       previousSpace = false;
       previousBreak = true;
@@ -131,8 +151,8 @@ export function analyzeScalar(value: string): ScalarAnalysis {
     }
 
     index++;
-    precededByWhitespace = SPACE_OR_BREAK_Z.includes(ch);
-    followedByWhitespace = index + 1 >= scalar.length || SPACE_OR_BREAK_Z.includes(scalar[index + 1]);
+    precededByWhitespace = isSpaceOrBreakZ(c);
+    followedByWhitespace = index + 1 >= length || isSpaceOrBreakZ(value.charCodeAt(index + 1));
   }
 
   let allowFlowPlain = true;
@@ -147,7 +167,12 @@ export function analyzeScalar(value: string): ScalarAnalysis {
   if (flowIndicators) allowFlowPlain = false;
   if (blockIndicators) allowBlockPlain = false;
 
-  return { scalar, empty: false, multiline: lineBreaks, allowFlowPlain, allowBlockPlain, allowSingleQuoted, allowBlock };
+  // Python indexes str by code point; so must the writers' width arithmetic.
+  const scalar: CodePoints = surrogates ? Array.from(value) : value;
+  return {
+    scalar, empty: false, multiline: lineBreaks, allowFlowPlain, allowBlockPlain, allowSingleQuoted, allowBlock,
+    simple: !spacesOrBreaks && !surrogates,
+  };
 }
 
 const preparedTags = new Map<string, string>();

@@ -445,7 +445,7 @@ export class Emitter {
         // The representer never asks for folded style.
         throw new YamlDumpError('folded scalars are not supported', '');
       default:
-        this.writePlain(text, split);
+        this.writePlain(text, split, this.analysis.simple);
     }
     this.analysis = null;
     this.style = null;
@@ -619,7 +619,7 @@ export class Emitter {
     }
   }
 
-  private writePlain(text: CodePoints, split: boolean): void {
+  private writePlain(text: CodePoints, split: boolean, simple: boolean): void {
     if (this.rootContext) this.openEnded = true;
     if (!text.length) return;
     if (!this.whitespace) {
@@ -628,6 +628,12 @@ export class Emitter {
     }
     this.whitespace = false;
     this.indention = false;
+    if (simple) {
+      // nothing to fold or break: the loop below would write it in one span
+      this.column += text.length;
+      this.write(text as string);
+      return;
+    }
     let spaces = false;
     let breaks = false;
     let start = 0;
