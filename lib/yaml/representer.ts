@@ -138,6 +138,21 @@ function compareCodePoints(a: string, b: string): number {
   return (a.length - i) - (b.length - j);
 }
 
+/**
+ * compareCodePoints with a shortcut: UTF-16 order is code point order
+ * unless the first difference involves a surrogate or a unit above it.
+ */
+function compareStrings(a: string, b: string): number {
+  const n = Math.min(a.length, b.length);
+  let i = 0;
+  while (i < n && a.charCodeAt(i) === b.charCodeAt(i)) i++;
+  if (i === n) return a.length - b.length;
+  const ca = a.charCodeAt(i);
+  const cb = b.charCodeAt(i);
+  if (ca < 0xd800 && cb < 0xd800) return ca - cb;
+  return compareCodePoints(a, b);
+}
+
 function numericValue(key: unknown): number | bigint {
   if (typeof key === 'boolean') return key ? 1 : 0;
   if (key instanceof YamlFloat) return key.value;
@@ -173,8 +188,9 @@ function compareKeys(a: unknown, b: unknown, category: KeyCategory): number {
  * keys (an int next to a str, a date next to a datetime, None next to
  * anything) the TypeError is swallowed and insertion order is kept.
  */
-function sortLikePython(entries: Array<[unknown, unknown]>): Array<[unknown, unknown]> {
+function sortLikePython(entries: Array<[unknown, unknown]>, stringKeys: boolean): Array<[unknown, unknown]> {
   if (entries.length < 2) return entries;
+  if (stringKeys) return [...entries].sort((a, b) => compareStrings(a[0] as string, b[0] as string));
   const category = keyCategory(entries[0][0]);
   if (category === 'none') return entries;
   for (const [key] of entries) if (keyCategory(key) !== category) return entries;
@@ -216,10 +232,23 @@ function isMapKeyType(key: unknown): boolean {
 
 export class Representer {
   private readonly represented = new Map<object, Node>();
-  private readonly path: string[] = [];
+  // Keys and indices down to the value being represented; turned into
+  // text only for an error message, as building it per key costs.
+  private readonly path: unknown[] = [];
+  private readonly pathIsIndex: boolean[] = [];
+
+  private enter(key: unknown, isIndex: boolean): void {
+    this.path.push(key);
+    this.pathIsIndex.push(isIndex);
+  }
+
+  private leave(): void {
+    this.path.pop();
+    this.pathIsIndex.pop();
+  }
 
   private where(): string {
-    return this.path.join('');
+    return this.path.map((key, i) => (this.pathIsIndex[i] ? `[${key as number}]` : this.segment(key))).join('');
   }
 
   private fail(problem: string): never {
@@ -300,7 +329,7 @@ export class Representer {
         // drops them too.
         if (value !== undefined) entries.push([key, value]);
       }
-      return this.representMapping(obj, TAG.map, entries);
+      return this.representMapping(obj, TAG.map, entries, true);
     }
     return this.fail(`cannot serialize ${describe(obj)}`);
   }
@@ -313,23 +342,21 @@ export class Representer {
   private representSequence(obj: object, tag: string, items: readonly unknown[]): SequenceNode {
     const node = this.remember(obj, { kind: 'sequence', tag, value: [] as Node[] });
     for (let i = 0; i < items.length; i++) {
-      if (!(i in items)) {
-        this.path.push(`[${i}]`);
-        this.fail('cannot serialize a hole in a sparse array');
-      }
-      this.path.push(`[${i}]`);
+      this.enter(i, true);
+      if (!(i in items)) this.fail('cannot serialize a hole in a sparse array');
       node.value.push(this.representData(items[i]));
-      this.path.pop();
+      this.leave();
     }
     return node;
   }
 
-  private representMapping(obj: object, tag: string, entries: Array<[unknown, unknown]>): MappingNode {
+  /** `stringKeys`: the keys of a plain object, which are distinct strings. */
+  private representMapping(obj: object, tag: string, entries: Array<[unknown, unknown]>, stringKeys = false): MappingNode {
     const node = this.remember(obj, { kind: 'mapping', tag, value: [] as Array<[Node, Node]> });
     const identities = new Map<string, unknown>();
-    for (const [key] of entries) {
+    for (const [key] of stringKeys ? [] : entries) {
       if (!isMapKeyType(key)) {
-        this.path.push(this.segment(key));
+        this.enter(key, false);
         this.fail(`cannot use ${describe(key)} as a mapping key`);
       }
       const identity = pythonKeyIdentity(key) as string;
@@ -341,11 +368,11 @@ export class Representer {
       }
       identities.set(identity, key);
     }
-    for (const [key, value] of sortLikePython(entries)) {
-      this.path.push(this.segment(key));
+    for (const [key, value] of sortLikePython(entries, stringKeys)) {
+      this.enter(key, false);
       const keyNode = this.representData(key);
       const valueNode = this.representData(value);
-      this.path.pop();
+      this.leave();
       node.value.push([keyNode, valueNode]);
     }
     return node;

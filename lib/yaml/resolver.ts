@@ -57,12 +57,18 @@ const IMPLICIT_RESOLVERS: ReadonlyArray<[string, RegExp, string[]]> = [
   [TAG.yaml, RESOLVER_REGEXPS.yaml, [...'!&*']],
 ];
 
-const RESOLVERS_BY_FIRST = new Map<string, Array<[string, RegExp]>>();
+// Indexed by the first character's code (all of PyYAML's first characters
+// are ASCII); the empty string has its own list.
+const RESOLVERS_BY_CODE: Array<Array<[string, RegExp]> | undefined> = new Array(128);
+const RESOLVERS_FOR_EMPTY: Array<[string, RegExp]> = [];
 for (const [tag, re, firsts] of IMPLICIT_RESOLVERS) {
   for (const ch of firsts) {
-    let list = RESOLVERS_BY_FIRST.get(ch);
-    if (!list) RESOLVERS_BY_FIRST.set(ch, (list = []));
-    list.push([tag, re]);
+    if (ch === '') {
+      RESOLVERS_FOR_EMPTY.push([tag, re]);
+      continue;
+    }
+    const code = ch.charCodeAt(0);
+    (RESOLVERS_BY_CODE[code] ??= []).push([tag, re]);
   }
 }
 
@@ -71,7 +77,22 @@ for (const [tag, re, firsts] of IMPLICIT_RESOLVERS) {
  * (`Resolver.resolve(ScalarNode, value, (True, False))`). @internal
  */
 export function resolveImplicitTag(value: string): string {
-  const resolvers = RESOLVERS_BY_FIRST.get(value === '' ? '' : value[0]);
+  const length = value.length;
+  const first = length === 0 ? -1 : value.charCodeAt(0);
+  if (first >= 128) return TAG.str;
+  if (first >= 0x30 && first <= 0x39) {
+    // Only digits: no float (that needs '.'), no timestamp (needs '-'),
+    // so the int regex decides: decimal, or octal after a leading 0.
+    let octal = true;
+    let i = 1;
+    for (; i < length; i++) {
+      const c = value.charCodeAt(i);
+      if (c < 0x30 || c > 0x39) break;
+      if (c > 0x37) octal = false;
+    }
+    if (i === length) return first !== 0x30 || length === 1 || octal ? TAG.int : TAG.str;
+  }
+  const resolvers = first === -1 ? RESOLVERS_FOR_EMPTY : RESOLVERS_BY_CODE[first];
   if (resolvers) {
     for (const [tag, re] of resolvers) {
       if (re.test(value)) return tag;
