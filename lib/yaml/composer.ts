@@ -18,6 +18,8 @@ export interface ScalarNode {
   tag: string;
   readonly value: string;
   readonly start: Mark;
+  /** Only a node with an anchor can be reached twice (through an alias). */
+  readonly anchored: boolean;
 }
 
 export interface SequenceNode {
@@ -25,6 +27,8 @@ export interface SequenceNode {
   tag: string;
   readonly value: YamlNode[];
   readonly start: Mark;
+  /** Only a node with an anchor can be reached twice (through an alias). */
+  readonly anchored: boolean;
 }
 
 export interface MappingNode {
@@ -32,6 +36,8 @@ export interface MappingNode {
   tag: string;
   value: Array<[YamlNode, YamlNode]>;
   readonly start: Mark;
+  /** Only a node with an anchor can be reached twice (through an alias). */
+  readonly anchored: boolean;
 }
 
 export type YamlNode = ScalarNode | SequenceNode | MappingNode;
@@ -88,7 +94,7 @@ export class Composer {
     const event = this.parser.getEvent() as Extract<ParseEvent, { type: 'Scalar' }>;
     let tag = event.tag;
     if (tag === null || tag === '!') tag = event.implicit[0] ? resolveImplicitTag(event.value) : TAG.str;
-    const node: ScalarNode = { kind: 'scalar', tag, value: event.value, start: event.start };
+    const node: ScalarNode = { kind: 'scalar', tag, value: event.value, start: event.start, anchored: anchor !== null };
     if (anchor !== null) this.anchors.set(anchor, node);
     return node;
   }
@@ -97,7 +103,7 @@ export class Composer {
     const start = this.parser.getEvent() as Extract<ParseEvent, { flowStyle: boolean | null }>;
     let tag = start.tag;
     if (tag === null || tag === '!') tag = TAG.seq;
-    const node: SequenceNode = { kind: 'sequence', tag, value: [], start: start.start };
+    const node: SequenceNode = { kind: 'sequence', tag, value: [], start: start.start, anchored: anchor !== null };
     if (anchor !== null) this.anchors.set(anchor, node);
     while (!this.parser.checkEvent('SequenceEnd')) node.value.push(this.composeNode());
     this.parser.getEvent();
@@ -108,7 +114,7 @@ export class Composer {
     const start = this.parser.getEvent() as Extract<ParseEvent, { flowStyle: boolean | null }>;
     let tag = start.tag;
     if (tag === null || tag === '!') tag = TAG.map;
-    const node: MappingNode = { kind: 'mapping', tag, value: [], start: start.start };
+    const node: MappingNode = { kind: 'mapping', tag, value: [], start: start.start, anchored: anchor !== null };
     if (anchor !== null) this.anchors.set(anchor, node);
     while (!this.parser.checkEvent('MappingEnd')) {
       const key = this.composeNode();

@@ -63,6 +63,19 @@ function pyFloat(text: string): number {
   return sign * Number(m[4]);
 }
 
+/** 1-15 decimal digits without a leading zero: what Number() reads exactly as int() does. */
+function isShortDecimal(text: string): boolean {
+  const length = text.length;
+  if (length === 0 || length > 15) return false;
+  const first = text.charCodeAt(0);
+  if (first < 0x31 || first > 0x39) return false;
+  for (let i = 1; i < length; i++) {
+    const c = text.charCodeAt(i);
+    if (c < 0x30 || c > 0x39) return false;
+  }
+  return true;
+}
+
 function intResult(value: bigint): number | bigint {
   return value >= BigInt(Number.MIN_SAFE_INTEGER) && value <= BigInt(Number.MAX_SAFE_INTEGER) ? Number(value) : value;
 }
@@ -73,6 +86,7 @@ function intResult(value: bigint): number | bigint {
  * safe-integer range are returned as `bigint`. @internal
  */
 export function constructYamlInt(text: string): number | bigint {
+  if (isShortDecimal(text)) return Number(text);
   let value = text.replace(/_/g, '');
   if (value === '') throw new Error(`invalid literal for int(): '${text}'`);
   const sign = value[0] === '-' ? -1n : 1n;
@@ -273,6 +287,15 @@ export class Constructor {
   }
 
   private constructObject(node: YamlNode): unknown {
+    // A node without an anchor is met once and cannot contain itself, so
+    // it needs none of the bookkeeping below.
+    if (!node.anchored) {
+      try {
+        return this.dispatch(node);
+      } catch (err) {
+        throw this.wrap(err, node);
+      }
+    }
     if (this.constructed.has(node)) return this.constructed.get(node);
     if (this.inProgress.has(node)) {
       throw markedError(null, null, 'found unconstructable recursive node', node.start);
@@ -282,18 +305,24 @@ export class Constructor {
     try {
       data = this.dispatch(node);
     } catch (err) {
-      if (err instanceof YamlError) throw err;
-      if (err instanceof RangeError && /call stack/i.test(err.message)) throw err;
-      throw markedError(null, null, (err as Error).message, node.start);
+      throw this.wrap(err, node);
     }
     this.constructed.set(node, data);
     this.inProgress.delete(node);
     return data;
   }
 
+  /** A constructor's plain Error becomes a YamlParseError at the node. */
+  private wrap(err: unknown, node: YamlNode): unknown {
+    if (err instanceof YamlError) return err;
+    if (err instanceof RangeError && /call stack/i.test(err.message)) return err;
+    return markedError(null, null, (err as Error).message, node.start);
+  }
+
   // Containers are registered before their content is built, as PyYAML's
   // generator constructors do, so that recursive documents (`&a [*a]`) load.
   private register<T>(node: YamlNode, data: T): T {
+    if (!node.anchored) return data;
     this.constructed.set(node, data);
     this.inProgress.delete(node);
     return data;

@@ -81,6 +81,7 @@ export function checkDateFields(year: number, month: number, day: number): void 
 
 /** `Date.UTC` maps years 0-99 to 1900-1999; Python years 1-99 are real. */
 export function utcEpochMs(year: number, month: number, day: number, hour = 0, minute = 0, second = 0, ms = 0): number {
+  if (year >= 100) return Date.UTC(year, month - 1, day, hour, minute, second, ms);
   const d = new Date(0);
   d.setUTCFullYear(year, month - 1, day);
   d.setUTCHours(hour, minute, second, ms);
