@@ -100,6 +100,10 @@ export class Reader {
   // characters the string itself already is that (the reader has rejected
   // lone surrogates), which spares an array of one-character strings.
   private readonly buffer: string | string[];
+  /** The buffer when it is a string (no astral characters), for char-code reads. */
+  private readonly text: string | null;
+  /** No U+FEFF anywhere, so every character moves the column by one. */
+  private readonly noBom: boolean;
   protected pointer = 0;
   protected line = 0;
   protected column = 0;
@@ -118,6 +122,29 @@ export class Reader {
       );
     }
     this.buffer = /[\uD800-\uDFFF]/.test(text) ? [...Array.from(text), '\0'] : `${text}\0`;
+    this.text = typeof this.buffer === 'string' ? this.buffer : null;
+    this.noBom = !text.includes('\uFEFF');
+  }
+
+  /** The code of `peek(index)` (0 at and beyond the end). */
+  protected code(index = 0): number {
+    const at = this.pointer + index;
+    if (this.text !== null) {
+      const c = this.text.charCodeAt(at);
+      return c >= 0 ? c : 0;
+    }
+    const ch = (this.buffer as string[])[at];
+    return ch === undefined ? 0 : (ch.codePointAt(0) as number);
+  }
+
+  /** `forward(length)` over characters the caller knows hold no line break. */
+  protected forwardInLine(length: number): void {
+    if (this.noBom) {
+      this.pointer += length;
+      this.column += length;
+    } else {
+      this.forward(length);
+    }
   }
 
   protected peek(index = 0): string {
@@ -132,6 +159,20 @@ export class Reader {
   }
 
   protected forward(length = 1): void {
+    const text = this.text;
+    if (text !== null) {
+      while (length) {
+        const c = text.charCodeAt(this.pointer++);
+        if (c === 0x0a || c === 0x85 || c === 0x2028 || c === 0x2029 || (c === 0x0d && text.charCodeAt(this.pointer) !== 0x0a)) {
+          this.line++;
+          this.column = 0;
+        } else if (c !== 0xfeff) {
+          this.column++;
+        }
+        length--;
+      }
+      return;
+    }
     while (length) {
       const ch = this.buffer[this.pointer];
       this.pointer++;

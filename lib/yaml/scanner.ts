@@ -67,6 +67,16 @@ const BREAKS = '\r\n\x85\u2028\u2029';
 const SPACE_BREAKZ = '\0 \r\n\x85\u2028\u2029';
 const HEX = '0123456789ABCDEFabcdef';
 
+const isBreak = (c: number): boolean => c === 0x0a || c === 0x0d || c === 0x85 || c === 0x2028 || c === 0x2029;
+const isBreakZ = (c: number): boolean => c === 0 || isBreak(c);
+const isBlankZ = (c: number): boolean => c === 0x20 || c === 0x09 || isBreakZ(c);
+// ,?[]{} : what ends a plain scalar inside a flow collection.
+const isFlowIndicator = (c: number): boolean =>
+  c === 0x2c || c === 0x3f || c === 0x5b || c === 0x5d || c === 0x7b || c === 0x7d;
+// Characters that cannot start a plain scalar (unless '-', '?' or ':' is followed by a non-space).
+const NOT_PLAIN_START = new Uint8Array(128);
+for (const ch of '\0 \t\r\n-?:,[]{}#&*!|>\'"%@`') NOT_PLAIN_START[ch.charCodeAt(0)] = 1;
+
 function isWordChar(ch: string): boolean {
   return (ch >= '0' && ch <= '9') || (ch >= 'A' && ch <= 'Z') || (ch >= 'a' && ch <= 'z') || ch === '-' || ch === '_';
 }
@@ -102,7 +112,11 @@ export class Scanner extends Reader {
   private indent = -1;
   private readonly indents: number[] = [];
   private allowSimpleKey = true;
-  private possibleSimpleKeys = new Map<number, SimpleKey>();
+  // PyYAML's dict by flow level; levels only grow while keys are added,
+  // so index order is its insertion order. `simpleKeyCount` spares the
+  // scan when there are none.
+  private possibleSimpleKeys: Array<SimpleKey | undefined> = [];
+  private simpleKeyCount = 0;
 
   constructor(text: string) {
     super(text);
@@ -111,11 +125,13 @@ export class Scanner extends Reader {
 
   // -- public --
 
-  checkToken(...choices: TokenType[]): boolean {
+  /** Whether there is a next token and, when types are given, it has one of them. */
+  checkToken(a?: TokenType, b?: TokenType, c?: TokenType, d?: TokenType): boolean {
     while (this.needMoreTokens()) this.fetchMoreTokens();
     if (this.tokens.length) {
-      if (!choices.length) return true;
-      return choices.includes(this.tokens[0].type);
+      if (a === undefined) return true;
+      const type = this.tokens[0].type;
+      return type === a || type === b || type === c || type === d;
     }
     return false;
   }
@@ -139,6 +155,7 @@ export class Scanner extends Reader {
   private needMoreTokens(): boolean {
     if (this.done) return false;
     if (!this.tokens.length) return true;
+    if (this.simpleKeyCount === 0) return false;
     this.stalePossibleSimpleKeys();
     return this.nextPossibleSimpleKey() === this.tokensTaken;
   }
@@ -147,27 +164,57 @@ export class Scanner extends Reader {
     this.scanToNextToken();
     this.stalePossibleSimpleKeys();
     this.unwindIndent(this.column);
-    const ch = this.peek();
-    if (ch === '\0') return this.fetchStreamEnd();
-    if (ch === '%' && this.checkDirective()) return this.fetchDirective();
-    if (ch === '-' && this.checkDocumentStart()) return this.fetchDocumentIndicator('<document start>');
-    if (ch === '.' && this.checkDocumentEnd()) return this.fetchDocumentIndicator('<document end>');
-    if (ch === '[') return this.fetchFlowCollectionStart('[');
-    if (ch === '{') return this.fetchFlowCollectionStart('{');
-    if (ch === ']') return this.fetchFlowCollectionEnd(']');
-    if (ch === '}') return this.fetchFlowCollectionEnd('}');
-    if (ch === ',') return this.fetchFlowEntry();
-    if (ch === '-' && this.checkBlockEntry()) return this.fetchBlockEntry();
-    if (ch === '?' && this.checkKey()) return this.fetchKey();
-    if (ch === ':' && this.checkValue()) return this.fetchValue();
-    if (ch === '*') return this.fetchAlias();
-    if (ch === '&') return this.fetchAnchor();
-    if (ch === '!') return this.fetchTag();
-    if (ch === '|' && !this.flowLevel) return this.fetchBlockScalar('|');
-    if (ch === '>' && !this.flowLevel) return this.fetchBlockScalar('>');
-    if (ch === "'") return this.fetchFlowScalar("'");
-    if (ch === '"') return this.fetchFlowScalar('"');
+    // PyYAML's order of checks; a character none of them claims is plain or an error.
+    switch (this.code()) {
+      case 0x00:
+        return this.fetchStreamEnd();
+      case 0x25: // %
+        if (this.checkDirective()) return this.fetchDirective();
+        break;
+      case 0x2d: // -
+        if (this.checkDocumentStart()) return this.fetchDocumentIndicator('<document start>');
+        if (this.checkBlockEntry()) return this.fetchBlockEntry();
+        break;
+      case 0x2e: // .
+        if (this.checkDocumentEnd()) return this.fetchDocumentIndicator('<document end>');
+        break;
+      case 0x5b: // [
+        return this.fetchFlowCollectionStart('[');
+      case 0x7b: // {
+        return this.fetchFlowCollectionStart('{');
+      case 0x5d: // ]
+        return this.fetchFlowCollectionEnd(']');
+      case 0x7d: // }
+        return this.fetchFlowCollectionEnd('}');
+      case 0x2c: // ,
+        return this.fetchFlowEntry();
+      case 0x3f: // ?
+        if (this.checkKey()) return this.fetchKey();
+        break;
+      case 0x3a: // :
+        if (this.checkValue()) return this.fetchValue();
+        break;
+      case 0x2a: // *
+        return this.fetchAlias();
+      case 0x26: // &
+        return this.fetchAnchor();
+      case 0x21: // !
+        return this.fetchTag();
+      case 0x7c: // |
+        if (!this.flowLevel) return this.fetchBlockScalar('|');
+        break;
+      case 0x3e: // >
+        if (!this.flowLevel) return this.fetchBlockScalar('>');
+        break;
+      case 0x27: // '
+        return this.fetchFlowScalar("'");
+      case 0x22: // "
+        return this.fetchFlowScalar('"');
+      default:
+        break;
+    }
     if (this.checkPlain()) return this.fetchPlain();
+    const ch = this.peek();
     throw markedError(
       'while scanning for the next token',
       null,
@@ -178,22 +225,30 @@ export class Scanner extends Reader {
 
   private nextPossibleSimpleKey(): number | null {
     let min: number | null = null;
-    for (const key of this.possibleSimpleKeys.values()) {
-      if (min === null || key.tokenNumber < min) min = key.tokenNumber;
+    if (this.simpleKeyCount === 0) return min;
+    for (const key of this.possibleSimpleKeys) {
+      if (key !== undefined && (min === null || key.tokenNumber < min)) min = key.tokenNumber;
     }
     return min;
   }
 
   private stalePossibleSimpleKeys(): void {
-    // Deleting the entry being visited is safe while iterating a Map.
-    for (const [level, key] of this.possibleSimpleKeys) {
-      if (key.line !== this.line || this.pointer - key.index > 1024) {
+    if (this.simpleKeyCount === 0) return;
+    const keys = this.possibleSimpleKeys;
+    for (let level = 0; level < keys.length; level++) {
+      const key = keys[level];
+      if (key !== undefined && (key.line !== this.line || this.pointer - key.index > 1024)) {
         if (key.required) {
           throw markedError('while scanning a simple key', key.mark, "could not find expected ':'", this.getMark());
         }
-        this.possibleSimpleKeys.delete(level);
+        this.deletePossibleSimpleKey(level);
       }
     }
+  }
+
+  private deletePossibleSimpleKey(level: number): void {
+    this.possibleSimpleKeys[level] = undefined;
+    this.simpleKeyCount--;
   }
 
   private savePossibleSimpleKey(): void {
@@ -201,24 +256,25 @@ export class Scanner extends Reader {
     if (this.allowSimpleKey) {
       this.removePossibleSimpleKey();
       const tokenNumber = this.tokensTaken + this.tokens.length;
-      this.possibleSimpleKeys.set(this.flowLevel, {
+      this.simpleKeyCount++;
+      this.possibleSimpleKeys[this.flowLevel] = {
         tokenNumber,
         required,
         index: this.pointer,
         line: this.line,
         column: this.column,
         mark: this.getMark(),
-      });
+      };
     }
   }
 
   private removePossibleSimpleKey(): void {
-    const key = this.possibleSimpleKeys.get(this.flowLevel);
+    const key = this.possibleSimpleKeys[this.flowLevel];
     if (key) {
       if (key.required) {
         throw markedError('while scanning a simple key', key.mark, "could not find expected ':'", this.getMark());
       }
-      this.possibleSimpleKeys.delete(this.flowLevel);
+      this.deletePossibleSimpleKey(this.flowLevel);
     }
   }
 
@@ -244,7 +300,8 @@ export class Scanner extends Reader {
     this.unwindIndent(-1);
     this.removePossibleSimpleKey();
     this.allowSimpleKey = false;
-    this.possibleSimpleKeys = new Map();
+    this.possibleSimpleKeys = [];
+    this.simpleKeyCount = 0;
     const mark = this.getMark();
     this.tokens.push({ type: '<stream end>', start: mark, end: mark });
     this.done = true;
@@ -327,9 +384,9 @@ export class Scanner extends Reader {
   }
 
   private fetchValue(): void {
-    const key = this.possibleSimpleKeys.get(this.flowLevel);
+    const key = this.possibleSimpleKeys[this.flowLevel];
     if (key) {
-      this.possibleSimpleKeys.delete(this.flowLevel);
+      this.deletePossibleSimpleKey(this.flowLevel);
       this.tokens.splice(key.tokenNumber - this.tokensTaken, 0, { type: '?', start: key.mark, end: key.mark });
       if (!this.flowLevel && this.addIndent(key.column)) {
         this.tokens.splice(key.tokenNumber - this.tokensTaken, 0, {
@@ -404,37 +461,40 @@ export class Scanner extends Reader {
   }
 
   private checkBlockEntry(): boolean {
-    return BLANKZ.includes(this.peek(1));
+    return isBlankZ(this.code(1));
   }
 
   private checkKey(): boolean {
-    return this.flowLevel ? true : BLANKZ.includes(this.peek(1));
+    return this.flowLevel ? true : isBlankZ(this.code(1));
   }
 
   private checkValue(): boolean {
-    return this.flowLevel ? true : BLANKZ.includes(this.peek(1));
+    return this.flowLevel ? true : isBlankZ(this.code(1));
   }
 
   private checkPlain(): boolean {
-    const ch = this.peek();
+    const c = this.code();
     return (
-      !'\0 \t\r\n\x85\u2028\u2029-?:,[]{}#&*!|>\'"%@`'.includes(ch) ||
-      (!BLANKZ.includes(this.peek(1)) && (ch === '-' || (!this.flowLevel && '?:'.includes(ch))))
+      !(c < 128 ? NOT_PLAIN_START[c] === 1 : c === 0x85 || c === 0x2028 || c === 0x2029) ||
+      (!isBlankZ(this.code(1)) && (c === 0x2d || (!this.flowLevel && (c === 0x3f || c === 0x3a))))
     );
   }
 
   private scanToNextToken(): void {
-    if (this.pointer === 0 && this.peek() === '\uFEFF') this.forward();
-    let found = false;
-    while (!found) {
-      while (this.peek() === ' ') this.forward();
-      if (this.peek() === '#') {
-        while (!BREAKZ.includes(this.peek())) this.forward();
+    if (this.pointer === 0 && this.code() === 0xfeff) this.forward();
+    for (;;) {
+      let spaces = 0;
+      while (this.code(spaces) === 0x20) spaces++;
+      if (spaces) this.forwardInLine(spaces);
+      if (this.code() === 0x23) {
+        let length = 0;
+        while (!isBreakZ(this.code(length))) length++;
+        this.forwardInLine(length);
       }
       if (this.scanLineBreak()) {
         if (!this.flowLevel) this.allowSimpleKey = true;
       } else {
-        found = true;
+        return;
       }
     }
   }
@@ -819,45 +879,45 @@ export class Scanner extends Reader {
   }
 
   private scanPlain(): Token {
-    const chunks: string[] = [];
+    let value = '';
     const start = this.getMark();
     let end = start;
     const indent = this.indent + 1;
+    const flow = this.flowLevel !== 0;
     let spaces: string[] | null = [];
     for (;;) {
       let length = 0;
-      if (this.peek() === '#') break;
+      if (this.code() === 0x23) break;
       for (;;) {
-        const ch = this.peek(length);
-        if (
-          BLANKZ.includes(ch) ||
-          (ch === ':' && (BLANKZ + (this.flowLevel ? ',[]{}' : '')).includes(this.peek(length + 1))) ||
-          (this.flowLevel && ',?[]{}'.includes(ch))
-        ) {
+        const c = this.code(length);
+        if (isBlankZ(c)) break;
+        if (c === 0x3a) {
+          const next = this.code(length + 1);
+          if (isBlankZ(next) || (flow && isFlowIndicator(next) && next !== 0x3f)) break;
+        } else if (flow && isFlowIndicator(c)) {
           break;
         }
         length++;
       }
       if (length === 0) break;
       this.allowSimpleKey = false;
-      chunks.push(...(spaces as string[]));
-      chunks.push(this.prefix(length));
-      this.forward(length);
+      for (const chunk of spaces as string[]) value += chunk;
+      value += this.prefix(length);
+      this.forwardInLine(length);
       end = this.getMark();
       spaces = this.scanPlainSpaces(indent, start);
-      if (!spaces || !spaces.length || this.peek() === '#' || (!this.flowLevel && this.column < indent)) break;
+      if (!spaces || !spaces.length || this.code() === 0x23 || (!flow && this.column < indent)) break;
     }
-    return { type: '<scalar>', start, end, value: chunks.join(''), plain: true, style: null };
+    return { type: '<scalar>', start, end, value, plain: true, style: null };
   }
 
   private scanPlainSpaces(_indent: number, _start: Mark): string[] | null {
     const chunks: string[] = [];
     let length = 0;
-    while (this.peek(length) === ' ') length++;
-    const whitespaces = this.prefix(length);
-    this.forward(length);
-    const ch = this.peek();
-    if (BREAKS.includes(ch)) {
+    while (this.code(length) === 0x20) length++;
+    const whitespaces = length ? this.prefix(length) : '';
+    this.forwardInLine(length);
+    if (isBreak(this.code())) {
       const lineBreak = this.scanLineBreak();
       this.allowSimpleKey = true;
       let prefix = this.prefix(3);
@@ -956,14 +1016,14 @@ export class Scanner extends Reader {
   }
 
   private scanLineBreak(): string {
-    const ch = this.peek();
-    if ('\r\n\x85'.includes(ch)) {
-      if (this.prefix(2) === '\r\n') this.forward(2);
+    const c = this.code();
+    if (c === 0x0a || c === 0x0d || c === 0x85) {
+      if (c === 0x0d && this.code(1) === 0x0a) this.forward(2);
       else this.forward();
       return '\n';
-    } else if ('\u2028\u2029'.includes(ch)) {
+    } else if (c === 0x2028 || c === 0x2029) {
       this.forward();
-      return ch;
+      return c === 0x2028 ? '\u2028' : '\u2029';
     }
     return '';
   }
