@@ -71,13 +71,14 @@ export class Composer {
   }
 
   private composeNode(): YamlNode {
-    if (this.parser.checkEvent('Alias')) {
+    const next = this.parser.peekEvent();
+    if (next.type === 'Alias') {
       const event = this.parser.getEvent() as Extract<ParseEvent, { type: 'Alias' }>;
       const node = this.anchors.get(event.anchor);
       if (!node) throw markedError(null, null, `found undefined alias '${event.anchor}'`, event.start);
       return node;
     }
-    const event = this.parser.peekEvent() as Extract<ParseEvent, { anchor: string | null }>;
+    const event = next as Extract<ParseEvent, { anchor: string | null }>;
     const anchor = event.anchor;
     if (anchor !== null) {
       const previous = this.anchors.get(anchor);
@@ -85,8 +86,8 @@ export class Composer {
         throw markedError(`found duplicate anchor '${anchor}'; first occurrence`, previous.start, 'second occurrence', event.start);
       }
     }
-    if (this.parser.checkEvent('Scalar')) return this.composeScalarNode(anchor);
-    if (this.parser.checkEvent('SequenceStart')) return this.composeSequenceNode(anchor);
+    if (next.type === 'Scalar') return this.composeScalarNode(anchor);
+    if (next.type === 'SequenceStart') return this.composeSequenceNode(anchor);
     return this.composeMappingNode(anchor);
   }
 

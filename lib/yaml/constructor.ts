@@ -385,6 +385,16 @@ export class Constructor {
   }
 
   private flattenMapping(node: MappingNode): void {
+    // Most mappings have neither '<<' nor '=' keys: nothing to flatten.
+    let special = false;
+    for (const pair of node.value) {
+      const tag = pair[0].tag;
+      if (tag === TAG.merge || tag === TAG.value) {
+        special = true;
+        break;
+      }
+    }
+    if (!special) return;
     const merge: Array<[YamlNode, YamlNode]> = [];
     let index = 0;
     while (index < node.value.length) {
@@ -444,12 +454,20 @@ export class Constructor {
     const pairs = node.kind === 'mapping' ? (this.flattenMapping(node), node.value) : null;
     // A mapping whose keys are all strings becomes a plain object; any other
     // key type needs a Map to keep its Python type.
-    const stringKeys = pairs !== null && pairs.every(([keyNode]) => keyNode.tag === TAG.str);
+    let stringKeys = pairs !== null;
+    if (pairs !== null) {
+      for (const pair of pairs) {
+        if (pair[0].tag !== TAG.str) {
+          stringKeys = false;
+          break;
+        }
+      }
+    }
     if (stringKeys) {
       const data = this.register(node, {} as Record<string, unknown>);
-      for (const [keyNode, valueNode] of pairs) {
-        const key = this.constructObject(keyNode) as string;
-        setOwn(data, key, this.constructObject(valueNode));
+      for (const pair of pairs as Array<[YamlNode, YamlNode]>) {
+        const key = this.constructObject(pair[0]) as string;
+        setOwn(data, key, this.constructObject(pair[1]));
       }
       return data;
     }

@@ -40,6 +40,11 @@ export type ParseEvent =
 export type ParseEventType = ParseEvent['type'];
 type State = () => ParseEvent;
 
+// Shared: events are never changed after they are made.
+const PLAIN_IMPLICIT = [true, false] as const;
+const QUOTED_IMPLICIT = [false, true] as const;
+const EXPLICIT = [false, false] as const;
+
 const DEFAULT_TAG_HANDLES: Readonly<Record<string, string>> = { '!': '!', '!!': 'tag:yaml.org,2002:' };
 
 export class Parser {
@@ -55,11 +60,13 @@ export class Parser {
     this.state = this.parseStreamStart;
   }
 
-  checkEvent(...choices: ParseEventType[]): boolean {
+  /** Whether there is a next event and, when types are given, it has one of them. */
+  checkEvent(a?: ParseEventType, b?: ParseEventType): boolean {
     if (this.currentEvent === null && this.state) this.currentEvent = this.state();
     if (this.currentEvent !== null) {
-      if (!choices.length) return true;
-      return choices.includes(this.currentEvent.type);
+      if (a === undefined) return true;
+      const type = this.currentEvent.type;
+      return type === a || type === b;
     }
     return false;
   }
@@ -176,7 +183,10 @@ export class Parser {
   private readonly parseBlockNodeOrIndentlessSequence = (): ParseEvent => this.parseNode(true, true);
 
   private parseNode(block: boolean, indentlessSequence: boolean): ParseEvent {
-    if (this.scanner.checkToken('<alias>')) {
+    // Each checkToken of PyYAML's parse_node looks at the same next token
+    // until one is taken, so the token is peeked once per position.
+    let next = this.token();
+    if (next.type === '<alias>') {
       const token = this.take();
       this.state = this.popState();
       return { type: 'Alias', start: token.start, end: token.end, anchor: token.value as string };
@@ -186,23 +196,25 @@ export class Parser {
     let start: Mark | null = null;
     let end: Mark | null = null;
     let tagMark: Mark | null = null;
-    if (this.scanner.checkToken('<anchor>')) {
+    if (next.type === '<anchor>') {
       const token = this.take();
       start = token.start;
       end = token.end;
       anchor = token.value as string;
-      if (this.scanner.checkToken('<tag>')) {
+      next = this.token();
+      if (next.type === '<tag>') {
         const tagToken = this.take();
         tagMark = tagToken.start;
         end = tagToken.end;
         tagPair = tagToken.tag as readonly [string | null, string];
       }
-    } else if (this.scanner.checkToken('<tag>')) {
+    } else if (next.type === '<tag>') {
       const token = this.take();
       start = tagMark = token.start;
       end = token.end;
       tagPair = token.tag as readonly [string | null, string];
-      if (this.scanner.checkToken('<anchor>')) {
+      next = this.token();
+      if (next.type === '<anchor>') {
         const anchorToken = this.take();
         end = anchorToken.end;
         anchor = anchorToken.value as string;
@@ -220,19 +232,20 @@ export class Parser {
         tag = suffix;
       }
     }
-    if (start === null) start = end = this.token().start;
+    next = this.token();
+    if (start === null) start = end = next.start;
     const implicit = tag === null || tag === '!';
-    if (indentlessSequence && this.scanner.checkToken('-')) {
-      end = this.token().end;
+    if (indentlessSequence && next.type === '-') {
+      end = next.end;
       this.state = this.parseIndentlessSequenceEntry;
       return { type: 'SequenceStart', start, end: end as Mark, anchor, tag, implicit, flowStyle: null };
     }
-    if (this.scanner.checkToken('<scalar>')) {
+    if (next.type === '<scalar>') {
       const token = this.take();
-      let scalarImplicit: [boolean, boolean];
-      if ((token.plain && tag === null) || tag === '!') scalarImplicit = [true, false];
-      else if (tag === null) scalarImplicit = [false, true];
-      else scalarImplicit = [false, false];
+      let scalarImplicit: readonly [boolean, boolean];
+      if ((token.plain && tag === null) || tag === '!') scalarImplicit = PLAIN_IMPLICIT;
+      else if (tag === null) scalarImplicit = QUOTED_IMPLICIT;
+      else scalarImplicit = EXPLICIT;
       this.state = this.popState();
       return {
         type: 'Scalar',
@@ -245,21 +258,21 @@ export class Parser {
         style: token.style ?? null,
       };
     }
-    if (this.scanner.checkToken('[')) {
+    if (next.type === '[') {
       this.state = this.parseFlowSequenceFirstEntry;
-      return { type: 'SequenceStart', start, end: this.token().end, anchor, tag, implicit, flowStyle: true };
+      return { type: 'SequenceStart', start, end: next.end, anchor, tag, implicit, flowStyle: true };
     }
-    if (this.scanner.checkToken('{')) {
+    if (next.type === '{') {
       this.state = this.parseFlowMappingFirstKey;
-      return { type: 'MappingStart', start, end: this.token().end, anchor, tag, implicit, flowStyle: true };
+      return { type: 'MappingStart', start, end: next.end, anchor, tag, implicit, flowStyle: true };
     }
-    if (block && this.scanner.checkToken('<block sequence start>')) {
+    if (block && next.type === '<block sequence start>') {
       this.state = this.parseBlockSequenceFirstEntry;
-      return { type: 'SequenceStart', start, end: this.token().start, anchor, tag, implicit, flowStyle: false };
+      return { type: 'SequenceStart', start, end: next.start, anchor, tag, implicit, flowStyle: false };
     }
-    if (block && this.scanner.checkToken('<block mapping start>')) {
+    if (block && next.type === '<block mapping start>') {
       this.state = this.parseBlockMappingFirstKey;
-      return { type: 'MappingStart', start, end: this.token().start, anchor, tag, implicit, flowStyle: false };
+      return { type: 'MappingStart', start, end: next.start, anchor, tag, implicit, flowStyle: false };
     }
     if (anchor !== null || tag !== null) {
       this.state = this.popState();
@@ -471,6 +484,6 @@ export class Parser {
   };
 
   private processEmptyScalar(mark: Mark): ParseEvent {
-    return { type: 'Scalar', start: mark, end: mark, anchor: null, tag: null, implicit: [true, false], value: '', style: null };
+    return { type: 'Scalar', start: mark, end: mark, anchor: null, tag: null, implicit: PLAIN_IMPLICIT, value: '', style: null };
   }
 }

@@ -101,7 +101,7 @@ export class Reader {
   // lone surrogates), which spares an array of one-character strings.
   private readonly buffer: string | string[];
   /** The buffer when it is a string (no astral characters), for char-code reads. */
-  private readonly text: string | null;
+  protected readonly text: string | null;
   /** No U+FEFF anywhere, so every character moves the column by one. */
   private readonly noBom: boolean;
   protected pointer = 0;

@@ -888,8 +888,11 @@ export class Scanner extends Reader {
     for (;;) {
       let length = 0;
       if (this.code() === 0x23) break;
+      const text = this.text;
+      const at = this.pointer;
       for (;;) {
-        const c = this.code(length);
+        // The buffer ends in '\0', a blank, so the string is never overrun.
+        const c = text !== null ? text.charCodeAt(at + length) : this.code(length);
         if (isBlankZ(c)) break;
         if (c === 0x3a) {
           const next = this.code(length + 1);
