@@ -157,6 +157,17 @@ export function constructYamlBool(text: string): boolean {
   return BOOL_VALUES[key];
 }
 
+/** `YYYY-MM-DD` exactly, the common case, read without the regex. */
+export function isPlainDate(text: string): boolean {
+  if (text.length !== 10 || text.charCodeAt(4) !== 0x2d || text.charCodeAt(7) !== 0x2d) return false;
+  for (const i of DATE_DIGITS) {
+    const c = text.charCodeAt(i);
+    if (c < 0x30 || c > 0x39) return false;
+  }
+  return true;
+}
+const DATE_DIGITS = [0, 1, 2, 3, 5, 6, 8, 9];
+
 const TIMESTAMP_REGEXP =
   /^([0-9][0-9][0-9][0-9])-([0-9][0-9]?)-([0-9][0-9]?)(?:(?:[Tt]|[ \t]+)([0-9][0-9]?):([0-9][0-9]):([0-9][0-9])(?:\.([0-9]*))?(?:[ \t]*(Z|([-+])([0-9][0-9]?)(?::([0-9][0-9]))?))?)?\n?$/;
 
@@ -165,6 +176,10 @@ const TIMESTAMP_REGEXP =
  * {@link YamlDate}, anything with a time a {@link YamlDateTime}. @internal
  */
 export function constructYamlTimestamp(text: string): YamlDate | YamlDateTime {
+  if (isPlainDate(text)) {
+    const d = (i: number): number => text.charCodeAt(i) - 0x30;
+    return new YamlDate(d(0) * 1000 + d(1) * 100 + d(2) * 10 + d(3), d(5) * 10 + d(6), d(8) * 10 + d(9));
+  }
   const m = TIMESTAMP_REGEXP.exec(text);
   if (!m) throw new Error(`'${text}' is not a timestamp`);
   const year = Number(m[1]);

@@ -72,6 +72,14 @@ for (const [tag, re, firsts] of IMPLICIT_RESOLVERS) {
   }
 }
 
+function isDigits(value: string, from: number, to: number): boolean {
+  for (let i = from; i < to; i++) {
+    const c = value.charCodeAt(i);
+    if (c < 0x30 || c > 0x39) return false;
+  }
+  return true;
+}
+
 /**
  * The tag PyYAML's resolver gives a plain scalar with this text
  * (`Resolver.resolve(ScalarNode, value, (True, False))`). @internal
@@ -91,6 +99,10 @@ export function resolveImplicitTag(value: string): string {
       if (c > 0x37) octal = false;
     }
     if (i === length) return first !== 0x30 || length === 1 || octal ? TAG.int : TAG.str;
+    // YYYY-MM-DD: a '-' inside rules out float and int, the timestamp regex matches
+    if (i === 4 && length === 10 && isDigits(value, 5, 7) && value.charCodeAt(4) === 0x2d && value.charCodeAt(7) === 0x2d && isDigits(value, 8, 10)) {
+      return TAG.timestamp;
+    }
   }
   const resolvers = first === -1 ? RESOLVERS_FOR_EMPTY : RESOLVERS_BY_CODE[first];
   if (resolvers) {

@@ -73,6 +73,14 @@ const isBlankZ = (c: number): boolean => c === 0x20 || c === 0x09 || isBreakZ(c)
 // ,?[]{} : what ends a plain scalar inside a flow collection.
 const isFlowIndicator = (c: number): boolean =>
   c === 0x2c || c === 0x3f || c === 0x5b || c === 0x5d || c === 0x7b || c === 0x7d;
+// How an ASCII character bears on the end of a plain scalar.
+const STOP_BLANK = 1;
+const STOP_COLON = 2;
+const STOP_IN_FLOW = 3;
+const PLAIN_STOP = new Uint8Array(128);
+for (const ch of ',?[]{}') PLAIN_STOP[ch.charCodeAt(0)] = STOP_IN_FLOW;
+for (const ch of '\0 \t\r\n') PLAIN_STOP[ch.charCodeAt(0)] = STOP_BLANK;
+PLAIN_STOP[0x3a] = STOP_COLON;
 // Characters that cannot start a plain scalar (unless '-', '?' or ':' is followed by a non-space).
 const NOT_PLAIN_START = new Uint8Array(128);
 for (const ch of '\0 \t\r\n-?:,[]{}#&*!|>\'"%@`') NOT_PLAIN_START[ch.charCodeAt(0)] = 1;
@@ -881,41 +889,64 @@ export class Scanner extends Reader {
   private scanPlain(): Token {
     let value = '';
     const start = this.getMark();
-    let end = start;
+    // the end mark is made once, from where the last chunk ended
+    let endIndex = -1;
+    let endLine = 0;
+    let endColumn = 0;
     const indent = this.indent + 1;
     const flow = this.flowLevel !== 0;
-    let spaces: string[] | null = [];
+    let spaces: string | null = '';
     for (;;) {
       let length = 0;
       if (this.code() === 0x23) break;
       const text = this.text;
-      const at = this.pointer;
-      for (;;) {
+      if (text !== null) {
         // The buffer ends in '\0', a blank, so the string is never overrun.
-        const c = text !== null ? text.charCodeAt(at + length) : this.code(length);
-        if (isBlankZ(c)) break;
-        if (c === 0x3a) {
-          const next = this.code(length + 1);
-          if (isBlankZ(next) || (flow && isFlowIndicator(next) && next !== 0x3f)) break;
-        } else if (flow && isFlowIndicator(c)) {
-          break;
+        const at = this.pointer;
+        for (;;) {
+          const c = text.charCodeAt(at + length);
+          if (c < 128) {
+            const kind = PLAIN_STOP[c];
+            if (kind !== 0 && (kind === STOP_BLANK || (kind === STOP_COLON ? this.colonEndsPlain(length, flow) : flow))) break;
+          } else if (c === 0x85 || c === 0x2028 || c === 0x2029) {
+            break;
+          }
+          length++;
         }
-        length++;
+      } else {
+        for (;;) {
+          const c = this.code(length);
+          if (isBlankZ(c)) break;
+          if (c === 0x3a) {
+            if (this.colonEndsPlain(length, flow)) break;
+          } else if (flow && isFlowIndicator(c)) {
+            break;
+          }
+          length++;
+        }
       }
       if (length === 0) break;
       this.allowSimpleKey = false;
-      for (const chunk of spaces as string[]) value += chunk;
-      value += this.prefix(length);
+      value = value + (spaces as string) + this.prefix(length);
       this.forwardInLine(length);
-      end = this.getMark();
+      endIndex = this.pointer;
+      endLine = this.line;
+      endColumn = this.column;
       spaces = this.scanPlainSpaces(indent, start);
-      if (!spaces || !spaces.length || this.code() === 0x23 || (!flow && this.column < indent)) break;
+      if (!spaces || this.code() === 0x23 || (!flow && this.column < indent)) break;
     }
+    const end = endIndex < 0 ? start : { index: endIndex, line: endLine, column: endColumn };
     return { type: '<scalar>', start, end, value, plain: true, style: null };
   }
 
-  private scanPlainSpaces(_indent: number, _start: Mark): string[] | null {
-    const chunks: string[] = [];
+  /** Whether the ':' at `peek(length)` ends a plain scalar. */
+  private colonEndsPlain(length: number, flow: boolean): boolean {
+    const next = this.code(length + 1);
+    return isBlankZ(next) || (flow && isFlowIndicator(next) && next !== 0x3f);
+  }
+
+  /** The folded spaces and breaks after a chunk ('' when none), or null at a document marker. */
+  private scanPlainSpaces(_indent: number, _start: Mark): string | null {
     let length = 0;
     while (this.code(length) === 0x20) length++;
     const whitespaces = length ? this.prefix(length) : '';
@@ -935,13 +966,11 @@ export class Scanner extends Reader {
           if ((prefix === '---' || prefix === '...') && BLANKZ.includes(this.peek(3))) return null;
         }
       }
-      if (lineBreak !== '\n') chunks.push(lineBreak);
-      else if (!breaks.length) chunks.push(' ');
-      chunks.push(...breaks);
-    } else if (whitespaces) {
-      chunks.push(whitespaces);
+      let folded = lineBreak !== '\n' ? lineBreak : breaks.length ? '' : ' ';
+      for (const br of breaks) folded += br;
+      return folded;
     }
-    return chunks;
+    return whitespaces;
   }
 
   private scanTagHandle(name: string, start: Mark): string {
