@@ -125,6 +125,8 @@ export class Scanner extends Reader {
   // scan when there are none.
   private possibleSimpleKeys: Array<SimpleKey | undefined> = [];
   private simpleKeyCount = 0;
+  /** Set by scanPlainSpaces once it folds a line break into the plain scalar being scanned. */
+  private plainFolded = false;
 
   constructor(text: string) {
     super(text);
@@ -896,6 +898,9 @@ export class Scanner extends Reader {
     const indent = this.indent + 1;
     const flow = this.flowLevel !== 0;
     let spaces: string | null = '';
+    // While no line break has been folded, the value is the input from
+    // start to end as it stands: one slice instead of a concatenation.
+    this.plainFolded = false;
     for (;;) {
       let length = 0;
       if (this.code() === 0x23) break;
@@ -927,7 +932,8 @@ export class Scanner extends Reader {
       }
       if (length === 0) break;
       this.allowSimpleKey = false;
-      value = value + (spaces as string) + this.prefix(length);
+      if (this.text === null || this.plainFolded) value = value + (spaces as string) + this.prefix(length);
+      else value = this.text.slice(start.index, this.pointer + length);
       this.forwardInLine(length);
       endIndex = this.pointer;
       endLine = this.line;
@@ -966,6 +972,7 @@ export class Scanner extends Reader {
           if ((prefix === '---' || prefix === '...') && BLANKZ.includes(this.peek(3))) return null;
         }
       }
+      this.plainFolded = true;
       let folded = lineBreak !== '\n' ? lineBreak : breaks.length ? '' : ' ';
       for (const br of breaks) folded += br;
       return folded;
