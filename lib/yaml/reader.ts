@@ -186,7 +186,12 @@ export class Reader {
     }
   }
 
+  // Marks are immutable and a position has one line and column, so tokens
+  // that start where the last one ended share one Mark.
+  private lastMark: Mark = { index: -1, line: 0, column: 0 };
+
   protected getMark(): Mark {
-    return { index: this.pointer, line: this.line, column: this.column };
+    if (this.lastMark.index !== this.pointer) this.lastMark = { index: this.pointer, line: this.line, column: this.column };
+    return this.lastMark;
   }
 }

@@ -941,7 +941,7 @@ export class Scanner extends Reader {
       spaces = this.scanPlainSpaces(indent, start);
       if (!spaces || this.code() === 0x23 || (!flow && this.column < indent)) break;
     }
-    const end = endIndex < 0 ? start : { index: endIndex, line: endLine, column: endColumn };
+    const end = endIndex < 0 ? start : endIndex === this.pointer ? this.getMark() : { index: endIndex, line: endLine, column: endColumn };
     return { type: '<scalar>', start, end, value, plain: true, style: null };
   }
 
