@@ -20,10 +20,11 @@ import { queue } from './queue';
 import { rmw } from './rmw';
 import { timeout } from './timeout';
 import { uncontendedAsync, uncontendedSync } from './uncontended';
+import { yaml } from './yaml';
 import { BENCH_TMP, ROOT, type RunContext, type Scenario } from './util';
 
 /** In table order. A new scenario is one more module and one more entry here. */
-const SCENARIOS: readonly Scenario[] = [uncontendedSync, uncontendedAsync, handoff, counter, timeout, rmw, queue];
+const SCENARIOS: readonly Scenario[] = [uncontendedSync, uncontendedAsync, handoff, counter, timeout, rmw, queue, yaml];
 
 const USAGE = `usage: npm run bench -- [--quick] [--runs N] [--only NAME[,NAME…]]
        npm run bench -- --gluster [--quick] [--runs N]

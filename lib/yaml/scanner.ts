@@ -1,0 +1,1081 @@
+/**
+ * Port of PyYAML's scanner.py: characters from the reader in, tokens out
+ * to the parser. Longer than the ~700-line rule because scanner.py itself
+ * is (1,435 lines): one method per PyYAML method keeps the port checkable
+ * against it. Imports ./reader and ./error only.
+ *
+ * PyYAML is Copyright (c) 2017-2021 Ingy döt Net and (c) 2006-2016 Kirill
+ * Simonov, MIT License; this TypeScript port follows its structure and
+ * rules, and is distributed under the same terms (see NOTICE).
+ */
+
+import { markedError, type Mark, type YamlParseError } from './error';
+import { Reader } from './reader';
+
+export type TokenType =
+  | '<stream start>'
+  | '<stream end>'
+  | '<directive>'
+  | '<document start>'
+  | '<document end>'
+  | '<block sequence start>'
+  | '<block mapping start>'
+  | '<block end>'
+  | '['
+  | '{'
+  | ']'
+  | '}'
+  | ','
+  | '-'
+  | '?'
+  | ':'
+  | '<alias>'
+  | '<anchor>'
+  | '<tag>'
+  | '<scalar>';
+
+export type ScalarStyle = "'" | '"' | '|' | '>';
+
+export interface Token {
+  readonly type: TokenType;
+  readonly start: Mark;
+  readonly end: Mark;
+  /** Alias, anchor and scalar text. */
+  readonly value?: string;
+  /** `<tag>`: handle (or null for verbatim) and suffix. */
+  readonly tag?: readonly [string | null, string];
+  readonly plain?: boolean;
+  readonly style?: ScalarStyle | null;
+  /** `<directive>` */
+  readonly name?: string;
+  readonly version?: readonly [number, number];
+  readonly tagDirective?: readonly [string, string];
+}
+
+interface SimpleKey {
+  tokenNumber: number;
+  required: boolean;
+  index: number;
+  line: number;
+  column: number;
+  mark: Mark;
+}
+
+const BLANKZ = '\0 \t\r\n\x85\u2028\u2029';
+const BREAKZ = '\0\r\n\x85\u2028\u2029';
+const BREAKS = '\r\n\x85\u2028\u2029';
+const SPACE_BREAKZ = '\0 \r\n\x85\u2028\u2029';
+const HEX = '0123456789ABCDEFabcdef';
+
+const isBreak = (c: number): boolean => c === 0x0a || c === 0x0d || c === 0x85 || c === 0x2028 || c === 0x2029;
+const isBreakZ = (c: number): boolean => c === 0 || isBreak(c);
+const isBlankZ = (c: number): boolean => c === 0x20 || c === 0x09 || isBreakZ(c);
+// ,?[]{} : what ends a plain scalar inside a flow collection.
+const isFlowIndicator = (c: number): boolean =>
+  c === 0x2c || c === 0x3f || c === 0x5b || c === 0x5d || c === 0x7b || c === 0x7d;
+// How an ASCII character bears on the end of a plain scalar.
+const STOP_BLANK = 1;
+const STOP_COLON = 2;
+const STOP_IN_FLOW = 3;
+const PLAIN_STOP = new Uint8Array(128);
+for (const ch of ',?[]{}') PLAIN_STOP[ch.charCodeAt(0)] = STOP_IN_FLOW;
+for (const ch of '\0 \t\r\n') PLAIN_STOP[ch.charCodeAt(0)] = STOP_BLANK;
+PLAIN_STOP[0x3a] = STOP_COLON;
+// Characters that cannot start a plain scalar (unless '-', '?' or ':' is followed by a non-space).
+const NOT_PLAIN_START = new Uint8Array(128);
+for (const ch of '\0 \t\r\n-?:,[]{}#&*!|>\'"%@`') NOT_PLAIN_START[ch.charCodeAt(0)] = 1;
+
+function isWordChar(ch: string): boolean {
+  return (ch >= '0' && ch <= '9') || (ch >= 'A' && ch <= 'Z') || (ch >= 'a' && ch <= 'z') || ch === '-' || ch === '_';
+}
+
+const ESCAPE_REPLACEMENTS: Record<string, string> = {
+  '0': '\0',
+  a: '\x07',
+  b: '\x08',
+  t: '\x09',
+  '\t': '\x09',
+  n: '\x0A',
+  v: '\x0B',
+  f: '\x0C',
+  r: '\x0D',
+  e: '\x1B',
+  ' ': '\x20',
+  '"': '"',
+  '\\': '\\',
+  '/': '/',
+  N: '\x85',
+  _: '\xA0',
+  L: '\u2028',
+  P: '\u2029',
+};
+
+const ESCAPE_CODES: Record<string, number> = { x: 2, u: 4, U: 8 };
+
+export class Scanner extends Reader {
+  private done = false;
+  private flowLevel = 0;
+  private tokens: Token[] = [];
+  private tokensTaken = 0;
+  private indent = -1;
+  private readonly indents: number[] = [];
+  private allowSimpleKey = true;
+  // PyYAML's dict by flow level; levels only grow while keys are added,
+  // so index order is its insertion order. `simpleKeyCount` spares the
+  // scan when there are none.
+  private possibleSimpleKeys: Array<SimpleKey | undefined> = [];
+  private simpleKeyCount = 0;
+  /** Set by scanPlainSpaces once it folds a line break into the plain scalar being scanned. */
+  private plainFolded = false;
+
+  constructor(text: string) {
+    super(text);
+    this.tokens.push({ type: '<stream start>', start: this.getMark(), end: this.getMark() });
+  }
+
+  // -- public --
+
+  /** Whether there is a next token and, when types are given, it has one of them. */
+  checkToken(a?: TokenType, b?: TokenType, c?: TokenType, d?: TokenType): boolean {
+    while (this.needMoreTokens()) this.fetchMoreTokens();
+    if (this.tokens.length) {
+      if (a === undefined) return true;
+      const type = this.tokens[0].type;
+      return type === a || type === b || type === c || type === d;
+    }
+    return false;
+  }
+
+  peekToken(): Token | undefined {
+    while (this.needMoreTokens()) this.fetchMoreTokens();
+    return this.tokens[0];
+  }
+
+  getToken(): Token | undefined {
+    while (this.needMoreTokens()) this.fetchMoreTokens();
+    if (this.tokens.length) {
+      this.tokensTaken++;
+      return this.tokens.shift();
+    }
+    return undefined;
+  }
+
+  // -- private --
+
+  private needMoreTokens(): boolean {
+    if (this.done) return false;
+    if (!this.tokens.length) return true;
+    if (this.simpleKeyCount === 0) return false;
+    this.stalePossibleSimpleKeys();
+    return this.nextPossibleSimpleKey() === this.tokensTaken;
+  }
+
+  private fetchMoreTokens(): void {
+    this.scanToNextToken();
+    this.stalePossibleSimpleKeys();
+    this.unwindIndent(this.column);
+    // PyYAML's order of checks; a character none of them claims is plain or an error.
+    switch (this.code()) {
+      case 0x00:
+        return this.fetchStreamEnd();
+      case 0x25: // %
+        if (this.checkDirective()) return this.fetchDirective();
+        break;
+      case 0x2d: // -
+        if (this.checkDocumentStart()) return this.fetchDocumentIndicator('<document start>');
+        if (this.checkBlockEntry()) return this.fetchBlockEntry();
+        break;
+      case 0x2e: // .
+        if (this.checkDocumentEnd()) return this.fetchDocumentIndicator('<document end>');
+        break;
+      case 0x5b: // [
+        return this.fetchFlowCollectionStart('[');
+      case 0x7b: // {
+        return this.fetchFlowCollectionStart('{');
+      case 0x5d: // ]
+        return this.fetchFlowCollectionEnd(']');
+      case 0x7d: // }
+        return this.fetchFlowCollectionEnd('}');
+      case 0x2c: // ,
+        return this.fetchFlowEntry();
+      case 0x3f: // ?
+        if (this.checkKey()) return this.fetchKey();
+        break;
+      case 0x3a: // :
+        if (this.checkValue()) return this.fetchValue();
+        break;
+      case 0x2a: // *
+        return this.fetchAlias();
+      case 0x26: // &
+        return this.fetchAnchor();
+      case 0x21: // !
+        return this.fetchTag();
+      case 0x7c: // |
+        if (!this.flowLevel) return this.fetchBlockScalar('|');
+        break;
+      case 0x3e: // >
+        if (!this.flowLevel) return this.fetchBlockScalar('>');
+        break;
+      case 0x27: // '
+        return this.fetchFlowScalar("'");
+      case 0x22: // "
+        return this.fetchFlowScalar('"');
+      default:
+        break;
+    }
+    if (this.checkPlain()) return this.fetchPlain();
+    const ch = this.peek();
+    throw markedError(
+      'while scanning for the next token',
+      null,
+      `found character ${pyRepr(ch)} that cannot start any token`,
+      this.getMark(),
+    );
+  }
+
+  private nextPossibleSimpleKey(): number | null {
+    let min: number | null = null;
+    if (this.simpleKeyCount === 0) return min;
+    for (const key of this.possibleSimpleKeys) {
+      if (key !== undefined && (min === null || key.tokenNumber < min)) min = key.tokenNumber;
+    }
+    return min;
+  }
+
+  private stalePossibleSimpleKeys(): void {
+    if (this.simpleKeyCount === 0) return;
+    const keys = this.possibleSimpleKeys;
+    for (let level = 0; level < keys.length; level++) {
+      const key = keys[level];
+      if (key !== undefined && (key.line !== this.line || this.pointer - key.index > 1024)) {
+        if (key.required) {
+          throw markedError('while scanning a simple key', key.mark, "could not find expected ':'", this.getMark());
+        }
+        this.deletePossibleSimpleKey(level);
+      }
+    }
+  }
+
+  private deletePossibleSimpleKey(level: number): void {
+    this.possibleSimpleKeys[level] = undefined;
+    this.simpleKeyCount--;
+  }
+
+  private savePossibleSimpleKey(): void {
+    const required = !this.flowLevel && this.indent === this.column;
+    if (this.allowSimpleKey) {
+      this.removePossibleSimpleKey();
+      const tokenNumber = this.tokensTaken + this.tokens.length;
+      this.simpleKeyCount++;
+      this.possibleSimpleKeys[this.flowLevel] = {
+        tokenNumber,
+        required,
+        index: this.pointer,
+        line: this.line,
+        column: this.column,
+        mark: this.getMark(),
+      };
+    }
+  }
+
+  private removePossibleSimpleKey(): void {
+    const key = this.possibleSimpleKeys[this.flowLevel];
+    if (key) {
+      if (key.required) {
+        throw markedError('while scanning a simple key', key.mark, "could not find expected ':'", this.getMark());
+      }
+      this.deletePossibleSimpleKey(this.flowLevel);
+    }
+  }
+
+  private unwindIndent(column: number): void {
+    if (this.flowLevel) return;
+    while (this.indent > column) {
+      const mark = this.getMark();
+      this.indent = this.indents.pop() as number;
+      this.tokens.push({ type: '<block end>', start: mark, end: mark });
+    }
+  }
+
+  private addIndent(column: number): boolean {
+    if (this.indent < column) {
+      this.indents.push(this.indent);
+      this.indent = column;
+      return true;
+    }
+    return false;
+  }
+
+  private fetchStreamEnd(): void {
+    this.unwindIndent(-1);
+    this.removePossibleSimpleKey();
+    this.allowSimpleKey = false;
+    this.possibleSimpleKeys = [];
+    this.simpleKeyCount = 0;
+    const mark = this.getMark();
+    this.tokens.push({ type: '<stream end>', start: mark, end: mark });
+    this.done = true;
+  }
+
+  private fetchDirective(): void {
+    this.unwindIndent(-1);
+    this.removePossibleSimpleKey();
+    this.allowSimpleKey = false;
+    this.tokens.push(this.scanDirective());
+  }
+
+  private fetchDocumentIndicator(type: '<document start>' | '<document end>'): void {
+    this.unwindIndent(-1);
+    this.removePossibleSimpleKey();
+    this.allowSimpleKey = false;
+    const start = this.getMark();
+    this.forward(3);
+    this.tokens.push({ type, start, end: this.getMark() });
+  }
+
+  private fetchFlowCollectionStart(type: '[' | '{'): void {
+    this.savePossibleSimpleKey();
+    this.flowLevel++;
+    this.allowSimpleKey = true;
+    const start = this.getMark();
+    this.forward();
+    this.tokens.push({ type, start, end: this.getMark() });
+  }
+
+  private fetchFlowCollectionEnd(type: ']' | '}'): void {
+    this.removePossibleSimpleKey();
+    this.flowLevel--;
+    this.allowSimpleKey = false;
+    const start = this.getMark();
+    this.forward();
+    this.tokens.push({ type, start, end: this.getMark() });
+  }
+
+  private fetchFlowEntry(): void {
+    this.allowSimpleKey = true;
+    this.removePossibleSimpleKey();
+    const start = this.getMark();
+    this.forward();
+    this.tokens.push({ type: ',', start, end: this.getMark() });
+  }
+
+  private fetchBlockEntry(): void {
+    if (!this.flowLevel) {
+      if (!this.allowSimpleKey) {
+        throw markedError(null, null, 'sequence entries are not allowed here', this.getMark());
+      }
+      if (this.addIndent(this.column)) {
+        const mark = this.getMark();
+        this.tokens.push({ type: '<block sequence start>', start: mark, end: mark });
+      }
+    }
+    this.allowSimpleKey = true;
+    this.removePossibleSimpleKey();
+    const start = this.getMark();
+    this.forward();
+    this.tokens.push({ type: '-', start, end: this.getMark() });
+  }
+
+  private fetchKey(): void {
+    if (!this.flowLevel) {
+      if (!this.allowSimpleKey) {
+        throw markedError(null, null, 'mapping keys are not allowed here', this.getMark());
+      }
+      if (this.addIndent(this.column)) {
+        const mark = this.getMark();
+        this.tokens.push({ type: '<block mapping start>', start: mark, end: mark });
+      }
+    }
+    this.allowSimpleKey = !this.flowLevel;
+    this.removePossibleSimpleKey();
+    const start = this.getMark();
+    this.forward();
+    this.tokens.push({ type: '?', start, end: this.getMark() });
+  }
+
+  private fetchValue(): void {
+    const key = this.possibleSimpleKeys[this.flowLevel];
+    if (key) {
+      this.deletePossibleSimpleKey(this.flowLevel);
+      this.tokens.splice(key.tokenNumber - this.tokensTaken, 0, { type: '?', start: key.mark, end: key.mark });
+      if (!this.flowLevel && this.addIndent(key.column)) {
+        this.tokens.splice(key.tokenNumber - this.tokensTaken, 0, {
+          type: '<block mapping start>',
+          start: key.mark,
+          end: key.mark,
+        });
+      }
+      this.allowSimpleKey = false;
+    } else {
+      if (!this.flowLevel && !this.allowSimpleKey) {
+        throw markedError(null, null, 'mapping values are not allowed here', this.getMark());
+      }
+      if (!this.flowLevel && this.addIndent(this.column)) {
+        const mark = this.getMark();
+        this.tokens.push({ type: '<block mapping start>', start: mark, end: mark });
+      }
+      this.allowSimpleKey = !this.flowLevel;
+      this.removePossibleSimpleKey();
+    }
+    const start = this.getMark();
+    this.forward();
+    this.tokens.push({ type: ':', start, end: this.getMark() });
+  }
+
+  private fetchAlias(): void {
+    this.savePossibleSimpleKey();
+    this.allowSimpleKey = false;
+    this.tokens.push(this.scanAnchor('<alias>'));
+  }
+
+  private fetchAnchor(): void {
+    this.savePossibleSimpleKey();
+    this.allowSimpleKey = false;
+    this.tokens.push(this.scanAnchor('<anchor>'));
+  }
+
+  private fetchTag(): void {
+    this.savePossibleSimpleKey();
+    this.allowSimpleKey = false;
+    this.tokens.push(this.scanTag());
+  }
+
+  private fetchBlockScalar(style: '|' | '>'): void {
+    this.allowSimpleKey = true;
+    this.removePossibleSimpleKey();
+    this.tokens.push(this.scanBlockScalar(style));
+  }
+
+  private fetchFlowScalar(style: "'" | '"'): void {
+    this.savePossibleSimpleKey();
+    this.allowSimpleKey = false;
+    this.tokens.push(this.scanFlowScalar(style));
+  }
+
+  private fetchPlain(): void {
+    this.savePossibleSimpleKey();
+    this.allowSimpleKey = false;
+    this.tokens.push(this.scanPlain());
+  }
+
+  private checkDirective(): boolean {
+    return this.column === 0;
+  }
+
+  private checkDocumentStart(): boolean {
+    return this.column === 0 && this.prefix(3) === '---' && BLANKZ.includes(this.peek(3));
+  }
+
+  private checkDocumentEnd(): boolean {
+    return this.column === 0 && this.prefix(3) === '...' && BLANKZ.includes(this.peek(3));
+  }
+
+  private checkBlockEntry(): boolean {
+    return isBlankZ(this.code(1));
+  }
+
+  private checkKey(): boolean {
+    return this.flowLevel ? true : isBlankZ(this.code(1));
+  }
+
+  private checkValue(): boolean {
+    return this.flowLevel ? true : isBlankZ(this.code(1));
+  }
+
+  private checkPlain(): boolean {
+    const c = this.code();
+    return (
+      !(c < 128 ? NOT_PLAIN_START[c] === 1 : c === 0x85 || c === 0x2028 || c === 0x2029) ||
+      (!isBlankZ(this.code(1)) && (c === 0x2d || (!this.flowLevel && (c === 0x3f || c === 0x3a))))
+    );
+  }
+
+  private scanToNextToken(): void {
+    if (this.pointer === 0 && this.code() === 0xfeff) this.forward();
+    for (;;) {
+      let spaces = 0;
+      while (this.code(spaces) === 0x20) spaces++;
+      if (spaces) this.forwardInLine(spaces);
+      if (this.code() === 0x23) {
+        let length = 0;
+        while (!isBreakZ(this.code(length))) length++;
+        this.forwardInLine(length);
+      }
+      if (this.scanLineBreak()) {
+        if (!this.flowLevel) this.allowSimpleKey = true;
+      } else {
+        return;
+      }
+    }
+  }
+
+  private scanDirective(): Token {
+    const start = this.getMark();
+    this.forward();
+    const name = this.scanDirectiveName(start);
+    let end: Mark;
+    let version: [number, number] | undefined;
+    let tagDirective: [string, string] | undefined;
+    if (name === 'YAML') {
+      version = this.scanYamlDirectiveValue(start);
+      end = this.getMark();
+    } else if (name === 'TAG') {
+      tagDirective = this.scanTagDirectiveValue(start);
+      end = this.getMark();
+    } else {
+      end = this.getMark();
+      while (!BREAKZ.includes(this.peek())) this.forward();
+    }
+    this.scanDirectiveIgnoredLine(start);
+    return { type: '<directive>', start, end, name, version, tagDirective };
+  }
+
+  private scanDirectiveName(start: Mark): string {
+    let length = 0;
+    let ch = this.peek(length);
+    while (isWordChar(ch)) {
+      length++;
+      ch = this.peek(length);
+    }
+    if (!length) {
+      throw markedError('while scanning a directive', start, `expected alphabetic or numeric character, but found ${pyRepr(ch)}`, this.getMark());
+    }
+    const value = this.prefix(length);
+    this.forward(length);
+    ch = this.peek();
+    if (!SPACE_BREAKZ.includes(ch)) {
+      throw markedError('while scanning a directive', start, `expected alphabetic or numeric character, but found ${pyRepr(ch)}`, this.getMark());
+    }
+    return value;
+  }
+
+  private scanYamlDirectiveValue(start: Mark): [number, number] {
+    while (this.peek() === ' ') this.forward();
+    const major = this.scanYamlDirectiveNumber(start);
+    if (this.peek() !== '.') {
+      throw markedError('while scanning a directive', start, `expected a digit or '.', but found ${pyRepr(this.peek())}`, this.getMark());
+    }
+    this.forward();
+    const minor = this.scanYamlDirectiveNumber(start);
+    if (!SPACE_BREAKZ.includes(this.peek())) {
+      throw markedError('while scanning a directive', start, `expected a digit or ' ', but found ${pyRepr(this.peek())}`, this.getMark());
+    }
+    return [major, minor];
+  }
+
+  private scanYamlDirectiveNumber(start: Mark): number {
+    const ch = this.peek();
+    if (!(ch >= '0' && ch <= '9')) {
+      throw markedError('while scanning a directive', start, `expected a digit, but found ${pyRepr(ch)}`, this.getMark());
+    }
+    let length = 0;
+    while (this.peek(length) >= '0' && this.peek(length) <= '9') length++;
+    const value = Number(this.prefix(length));
+    this.forward(length);
+    return value;
+  }
+
+  private scanTagDirectiveValue(start: Mark): [string, string] {
+    while (this.peek() === ' ') this.forward();
+    const handle = this.scanTagHandle('directive', start);
+    if (this.peek() !== ' ') {
+      throw markedError('while scanning a directive', start, `expected ' ', but found ${pyRepr(this.peek())}`, this.getMark());
+    }
+    while (this.peek() === ' ') this.forward();
+    const prefix = this.scanTagUri('directive', start);
+    if (!SPACE_BREAKZ.includes(this.peek())) {
+      throw markedError('while scanning a directive', start, `expected ' ', but found ${pyRepr(this.peek())}`, this.getMark());
+    }
+    return [handle, prefix];
+  }
+
+  private scanDirectiveIgnoredLine(start: Mark): void {
+    while (this.peek() === ' ') this.forward();
+    if (this.peek() === '#') {
+      while (!BREAKZ.includes(this.peek())) this.forward();
+    }
+    const ch = this.peek();
+    if (!BREAKZ.includes(ch)) {
+      throw markedError('while scanning a directive', start, `expected a comment or a line break, but found ${pyRepr(ch)}`, this.getMark());
+    }
+    this.scanLineBreak();
+  }
+
+  private scanAnchor(type: '<alias>' | '<anchor>'): Token {
+    const start = this.getMark();
+    const name = type === '<alias>' ? 'alias' : 'anchor';
+    this.forward();
+    let length = 0;
+    let ch = this.peek(length);
+    while (isWordChar(ch)) {
+      length++;
+      ch = this.peek(length);
+    }
+    if (!length) {
+      throw markedError(`while scanning an ${name}`, start, `expected alphabetic or numeric character, but found ${pyRepr(ch)}`, this.getMark());
+    }
+    const value = this.prefix(length);
+    this.forward(length);
+    ch = this.peek();
+    if (!'\0 \t\r\n\x85\u2028\u2029?:,]}%@`'.includes(ch)) {
+      throw markedError(`while scanning an ${name}`, start, `expected alphabetic or numeric character, but found ${pyRepr(ch)}`, this.getMark());
+    }
+    return { type, start, end: this.getMark(), value };
+  }
+
+  private scanTag(): Token {
+    const start = this.getMark();
+    let ch = this.peek(1);
+    let handle: string | null;
+    let suffix: string;
+    if (ch === '<') {
+      handle = null;
+      this.forward(2);
+      suffix = this.scanTagUri('tag', start);
+      if (this.peek() !== '>') {
+        throw markedError('while parsing a tag', start, `expected '>', but found ${pyRepr(this.peek())}`, this.getMark());
+      }
+      this.forward();
+    } else if (BLANKZ.includes(ch)) {
+      handle = null;
+      suffix = '!';
+      this.forward();
+    } else {
+      let length = 1;
+      let useHandle = false;
+      while (!SPACE_BREAKZ.includes(ch)) {
+        if (ch === '!') {
+          useHandle = true;
+          break;
+        }
+        length++;
+        ch = this.peek(length);
+      }
+      if (useHandle) {
+        handle = this.scanTagHandle('tag', start);
+      } else {
+        handle = '!';
+        this.forward();
+      }
+      suffix = this.scanTagUri('tag', start);
+    }
+    ch = this.peek();
+    if (!SPACE_BREAKZ.includes(ch)) {
+      throw markedError('while scanning a tag', start, `expected ' ', but found ${pyRepr(ch)}`, this.getMark());
+    }
+    return { type: '<tag>', start, end: this.getMark(), tag: [handle, suffix] };
+  }
+
+  private scanBlockScalar(style: '|' | '>'): Token {
+    const folded = style === '>';
+    const chunks: string[] = [];
+    const start = this.getMark();
+    this.forward();
+    const [chomping, increment] = this.scanBlockScalarIndicators(start);
+    this.scanBlockScalarIgnoredLine(start);
+
+    let minIndent = this.indent + 1;
+    if (minIndent < 1) minIndent = 1;
+    let breaks: string[];
+    let end: Mark;
+    let indent: number;
+    if (increment === null) {
+      let maxIndent: number;
+      [breaks, maxIndent, end] = this.scanBlockScalarIndentation();
+      indent = Math.max(minIndent, maxIndent);
+    } else {
+      indent = minIndent + increment - 1;
+      [breaks, end] = this.scanBlockScalarBreaks(indent);
+    }
+    let lineBreak = '';
+
+    while (this.column === indent && this.peek() !== '\0') {
+      chunks.push(...breaks);
+      const leadingNonSpace = !' \t'.includes(this.peek());
+      let length = 0;
+      while (!BREAKZ.includes(this.peek(length))) length++;
+      chunks.push(this.prefix(length));
+      this.forward(length);
+      lineBreak = this.scanLineBreak();
+      [breaks, end] = this.scanBlockScalarBreaks(indent);
+      if (this.column === indent && this.peek() !== '\0') {
+        if (folded && lineBreak === '\n' && leadingNonSpace && !' \t'.includes(this.peek())) {
+          if (!breaks.length) chunks.push(' ');
+        } else {
+          chunks.push(lineBreak);
+        }
+      } else {
+        break;
+      }
+    }
+
+    if (chomping !== false) chunks.push(lineBreak);
+    if (chomping === true) chunks.push(...breaks);
+    return { type: '<scalar>', start, end, value: chunks.join(''), plain: false, style };
+  }
+
+  private scanBlockScalarIndicators(start: Mark): [boolean | null, number | null] {
+    let chomping: boolean | null = null;
+    let increment: number | null = null;
+    let ch = this.peek();
+    const badIndent = (): YamlParseError =>
+      markedError('while scanning a block scalar', start, 'expected indentation indicator in the range 1-9, but found 0', this.getMark());
+    if ('+-'.includes(ch)) {
+      chomping = ch === '+';
+      this.forward();
+      ch = this.peek();
+      if ('0123456789'.includes(ch)) {
+        increment = Number(ch);
+        if (increment === 0) throw badIndent();
+        this.forward();
+      }
+    } else if ('0123456789'.includes(ch)) {
+      increment = Number(ch);
+      if (increment === 0) throw badIndent();
+      this.forward();
+      ch = this.peek();
+      if ('+-'.includes(ch)) {
+        chomping = ch === '+';
+        this.forward();
+      }
+    }
+    ch = this.peek();
+    if (!SPACE_BREAKZ.includes(ch)) {
+      throw markedError('while scanning a block scalar', start, `expected chomping or indentation indicators, but found ${pyRepr(ch)}`, this.getMark());
+    }
+    return [chomping, increment];
+  }
+
+  private scanBlockScalarIgnoredLine(start: Mark): void {
+    while (this.peek() === ' ') this.forward();
+    if (this.peek() === '#') {
+      while (!BREAKZ.includes(this.peek())) this.forward();
+    }
+    const ch = this.peek();
+    if (!BREAKZ.includes(ch)) {
+      throw markedError('while scanning a block scalar', start, `expected a comment or a line break, but found ${pyRepr(ch)}`, this.getMark());
+    }
+    this.scanLineBreak();
+  }
+
+  private scanBlockScalarIndentation(): [string[], number, Mark] {
+    const chunks: string[] = [];
+    let maxIndent = 0;
+    let end = this.getMark();
+    while (' \r\n\x85\u2028\u2029'.includes(this.peek())) {
+      if (this.peek() !== ' ') {
+        chunks.push(this.scanLineBreak());
+        end = this.getMark();
+      } else {
+        this.forward();
+        if (this.column > maxIndent) maxIndent = this.column;
+      }
+    }
+    return [chunks, maxIndent, end];
+  }
+
+  private scanBlockScalarBreaks(indent: number): [string[], Mark] {
+    const chunks: string[] = [];
+    let end = this.getMark();
+    while (this.column < indent && this.peek() === ' ') this.forward();
+    while (BREAKS.includes(this.peek())) {
+      chunks.push(this.scanLineBreak());
+      end = this.getMark();
+      while (this.column < indent && this.peek() === ' ') this.forward();
+    }
+    return [chunks, end];
+  }
+
+  private scanFlowScalar(style: "'" | '"'): Token {
+    const double = style === '"';
+    const chunks: string[] = [];
+    const start = this.getMark();
+    const quote = this.peek();
+    this.forward();
+    chunks.push(...this.scanFlowScalarNonSpaces(double, start));
+    while (this.peek() !== quote) {
+      chunks.push(...this.scanFlowScalarSpaces(double, start));
+      chunks.push(...this.scanFlowScalarNonSpaces(double, start));
+    }
+    this.forward();
+    return { type: '<scalar>', start, end: this.getMark(), value: chunks.join(''), plain: false, style };
+  }
+
+  private scanFlowScalarNonSpaces(double: boolean, start: Mark): string[] {
+    const chunks: string[] = [];
+    for (;;) {
+      let length = 0;
+      while (!'\'"\\\0 \t\r\n\x85\u2028\u2029'.includes(this.peek(length))) length++;
+      if (length) {
+        chunks.push(this.prefix(length));
+        this.forward(length);
+      }
+      let ch = this.peek();
+      if (!double && ch === "'" && this.peek(1) === "'") {
+        chunks.push("'");
+        this.forward(2);
+      } else if ((double && ch === "'") || (!double && '"\\'.includes(ch))) {
+        chunks.push(ch);
+        this.forward();
+      } else if (double && ch === '\\') {
+        this.forward();
+        ch = this.peek();
+        if (Object.prototype.hasOwnProperty.call(ESCAPE_REPLACEMENTS, ch)) {
+          chunks.push(ESCAPE_REPLACEMENTS[ch]);
+          this.forward();
+        } else if (Object.prototype.hasOwnProperty.call(ESCAPE_CODES, ch)) {
+          const codeLength = ESCAPE_CODES[ch];
+          this.forward();
+          for (let k = 0; k < codeLength; k++) {
+            if (!HEX.includes(this.peek(k))) {
+              throw markedError(
+                'while scanning a double-quoted scalar',
+                start,
+                `expected escape sequence of ${codeLength} hexadecimal numbers, but found ${pyRepr(this.peek(k))}`,
+                this.getMark(),
+              );
+            }
+          }
+          const code = parseInt(this.prefix(codeLength), 16);
+          if (code > 0x10ffff) {
+            throw markedError('while scanning a double-quoted scalar', start, `chr() arg not in range(0x110000): ${code}`, this.getMark());
+          }
+          chunks.push(String.fromCodePoint(code));
+          this.forward(codeLength);
+        } else if (BREAKS.includes(ch)) {
+          this.scanLineBreak();
+          chunks.push(...this.scanFlowScalarBreaks(double, start));
+        } else {
+          throw markedError('while scanning a double-quoted scalar', start, `found unknown escape character ${pyRepr(ch)}`, this.getMark());
+        }
+      } else {
+        return chunks;
+      }
+    }
+  }
+
+  private scanFlowScalarSpaces(double: boolean, start: Mark): string[] {
+    const chunks: string[] = [];
+    let length = 0;
+    while (' \t'.includes(this.peek(length))) length++;
+    const whitespaces = this.prefix(length);
+    this.forward(length);
+    const ch = this.peek();
+    if (ch === '\0') {
+      throw markedError('while scanning a quoted scalar', start, 'found unexpected end of stream', this.getMark());
+    } else if (BREAKS.includes(ch)) {
+      const lineBreak = this.scanLineBreak();
+      const breaks = this.scanFlowScalarBreaks(double, start);
+      if (lineBreak !== '\n') chunks.push(lineBreak);
+      else if (!breaks.length) chunks.push(' ');
+      chunks.push(...breaks);
+    } else {
+      chunks.push(whitespaces);
+    }
+    return chunks;
+  }
+
+  private scanFlowScalarBreaks(_double: boolean, start: Mark): string[] {
+    const chunks: string[] = [];
+    for (;;) {
+      const prefix = this.prefix(3);
+      if ((prefix === '---' || prefix === '...') && BLANKZ.includes(this.peek(3))) {
+        throw markedError('while scanning a quoted scalar', start, 'found unexpected document separator', this.getMark());
+      }
+      while (' \t'.includes(this.peek())) this.forward();
+      if (BREAKS.includes(this.peek())) chunks.push(this.scanLineBreak());
+      else return chunks;
+    }
+  }
+
+  private scanPlain(): Token {
+    let value = '';
+    const start = this.getMark();
+    // the end mark is made once, from where the last chunk ended
+    let endIndex = -1;
+    let endLine = 0;
+    let endColumn = 0;
+    const indent = this.indent + 1;
+    const flow = this.flowLevel !== 0;
+    let spaces: string | null = '';
+    // While no line break has been folded, the value is the input from
+    // start to end as it stands: one slice instead of a concatenation.
+    this.plainFolded = false;
+    for (;;) {
+      let length = 0;
+      if (this.code() === 0x23) break;
+      const text = this.text;
+      if (text !== null) {
+        // The buffer ends in '\0', a blank, so the string is never overrun.
+        const at = this.pointer;
+        for (;;) {
+          const c = text.charCodeAt(at + length);
+          if (c < 128) {
+            const kind = PLAIN_STOP[c];
+            if (kind !== 0 && (kind === STOP_BLANK || (kind === STOP_COLON ? this.colonEndsPlain(length, flow) : flow))) break;
+          } else if (c === 0x85 || c === 0x2028 || c === 0x2029) {
+            break;
+          }
+          length++;
+        }
+      } else {
+        for (;;) {
+          const c = this.code(length);
+          if (isBlankZ(c)) break;
+          if (c === 0x3a) {
+            if (this.colonEndsPlain(length, flow)) break;
+          } else if (flow && isFlowIndicator(c)) {
+            break;
+          }
+          length++;
+        }
+      }
+      if (length === 0) break;
+      this.allowSimpleKey = false;
+      if (this.text === null || this.plainFolded) value = value + (spaces as string) + this.prefix(length);
+      else value = this.text.slice(start.index, this.pointer + length);
+      this.forwardInLine(length);
+      endIndex = this.pointer;
+      endLine = this.line;
+      endColumn = this.column;
+      spaces = this.scanPlainSpaces(indent, start);
+      if (!spaces || this.code() === 0x23 || (!flow && this.column < indent)) break;
+    }
+    const end = endIndex < 0 ? start : endIndex === this.pointer ? this.getMark() : { index: endIndex, line: endLine, column: endColumn };
+    return { type: '<scalar>', start, end, value, plain: true, style: null };
+  }
+
+  /** Whether the ':' at `peek(length)` ends a plain scalar. */
+  private colonEndsPlain(length: number, flow: boolean): boolean {
+    const next = this.code(length + 1);
+    return isBlankZ(next) || (flow && isFlowIndicator(next) && next !== 0x3f);
+  }
+
+  /** The folded spaces and breaks after a chunk ('' when none), or null at a document marker. */
+  private scanPlainSpaces(_indent: number, _start: Mark): string | null {
+    let length = 0;
+    while (this.code(length) === 0x20) length++;
+    const whitespaces = length ? this.prefix(length) : '';
+    this.forwardInLine(length);
+    if (isBreak(this.code())) {
+      const lineBreak = this.scanLineBreak();
+      this.allowSimpleKey = true;
+      let prefix = this.prefix(3);
+      if ((prefix === '---' || prefix === '...') && BLANKZ.includes(this.peek(3))) return null;
+      const breaks: string[] = [];
+      while (' \r\n\x85\u2028\u2029'.includes(this.peek())) {
+        if (this.peek() === ' ') {
+          this.forward();
+        } else {
+          breaks.push(this.scanLineBreak());
+          prefix = this.prefix(3);
+          if ((prefix === '---' || prefix === '...') && BLANKZ.includes(this.peek(3))) return null;
+        }
+      }
+      this.plainFolded = true;
+      let folded = lineBreak !== '\n' ? lineBreak : breaks.length ? '' : ' ';
+      for (const br of breaks) folded += br;
+      return folded;
+    }
+    return whitespaces;
+  }
+
+  private scanTagHandle(name: string, start: Mark): string {
+    let ch = this.peek();
+    if (ch !== '!') {
+      throw markedError(`while scanning a ${name}`, start, `expected '!', but found ${pyRepr(ch)}`, this.getMark());
+    }
+    let length = 1;
+    ch = this.peek(length);
+    if (ch !== ' ') {
+      while (isWordChar(ch)) {
+        length++;
+        ch = this.peek(length);
+      }
+      if (ch !== '!') {
+        this.forward(length);
+        throw markedError(`while scanning a ${name}`, start, `expected '!', but found ${pyRepr(ch)}`, this.getMark());
+      }
+      length++;
+    }
+    const value = this.prefix(length);
+    this.forward(length);
+    return value;
+  }
+
+  private scanTagUri(name: string, start: Mark): string {
+    const chunks: string[] = [];
+    let length = 0;
+    let ch = this.peek(length);
+    while ((ch >= '0' && ch <= '9') || (ch >= 'A' && ch <= 'Z') || (ch >= 'a' && ch <= 'z') || "-;/?:@&=+$,_.!~*'()[]%".includes(ch)) {
+      if (ch === '%') {
+        chunks.push(this.prefix(length));
+        this.forward(length);
+        length = 0;
+        chunks.push(this.scanUriEscapes(name, start));
+      } else {
+        length++;
+      }
+      ch = this.peek(length);
+    }
+    if (length) {
+      chunks.push(this.prefix(length));
+      this.forward(length);
+      length = 0;
+    }
+    if (!chunks.length) {
+      throw markedError(`while parsing a ${name}`, start, `expected URI, but found ${pyRepr(ch)}`, this.getMark());
+    }
+    return chunks.join('');
+  }
+
+  private scanUriEscapes(name: string, start: Mark): string {
+    const codes: number[] = [];
+    const mark = this.getMark();
+    while (this.peek() === '%') {
+      this.forward();
+      for (let k = 0; k < 2; k++) {
+        if (!HEX.includes(this.peek(k))) {
+          throw markedError(
+            `while scanning a ${name}`,
+            start,
+            `expected URI escape sequence of 2 hexadecimal numbers, but found ${pyRepr(this.peek(k))}`,
+            this.getMark(),
+          );
+        }
+      }
+      codes.push(parseInt(this.prefix(2), 16));
+      this.forward(2);
+    }
+    try {
+      return new TextDecoder('utf-8', { fatal: true }).decode(Uint8Array.from(codes));
+    } catch {
+      throw markedError(`while scanning a ${name}`, start, 'invalid UTF-8 in URI escape sequence', mark);
+    }
+  }
+
+  private scanLineBreak(): string {
+    const c = this.code();
+    if (c === 0x0a || c === 0x0d || c === 0x85) {
+      if (c === 0x0d && this.code(1) === 0x0a) this.forward(2);
+      else this.forward();
+      return '\n';
+    } else if (c === 0x2028 || c === 0x2029) {
+      this.forward();
+      return c === 0x2028 ? '\u2028' : '\u2029';
+    }
+    return '';
+  }
+}
+
+/** Python's `repr()` of a one-character string, for error messages. */
+function pyRepr(ch: string): string {
+  if (ch === '\0') return "'\\x00'";
+  if (ch === "'") return '"\'"';
+  if (ch === '\t') return "'\\t'";
+  if (ch === '\n') return "'\\n'";
+  if (ch === '\r') return "'\\r'";
+  const code = ch.codePointAt(0) ?? 0;
+  if (code < 0x20 || code === 0x7f) return `'\\x${code.toString(16).padStart(2, '0')}'`;
+  return `'${ch}'`;
+}
