@@ -394,3 +394,18 @@ export function notMappingError(filePath: string, where: string, found: string):
   return new FileLockingError('ENOTMAPPING', `Cannot set ${where} in ${filePath}: it holds ${found}, not a mapping. ` +
     'The file was not changed.', filePath);
 }
+
+// ---------------------------------------------------------------------------
+// Text decoding
+
+/**
+ * A file read as text holds bytes that are not UTF-8 (nor UTF-16 with a BOM):
+ * refused rather than turned into U+FFFD, which a rewrite would make
+ * permanent. `cause` carries the byte offset and the byte. @internal
+ */
+export function decodeError(filePath: string, cause: Error & { position?: number; byte?: number }): FileLockingError {
+  const where = cause.position === undefined ? '' : ` at byte offset ${cause.position}` +
+    (cause.byte === undefined ? '' : ` (0x${cause.byte.toString(16).padStart(2, '0')})`);
+  return new FileLockingError('EDECODE', `Could not read ${filePath} as text${where}: ${cause.message}. ` +
+    'It is not valid UTF-8 (nor UTF-16 with a BOM); the file was not changed. Fix or restore it.', filePath, cause);
+}

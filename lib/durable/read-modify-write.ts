@@ -5,6 +5,7 @@ import { checkFileMode, checkFlag, checkFunction, checkHoldLimit, checkOptions, 
 import { dumpYaml, parseYaml } from '../yaml';
 import { checkFence, checkFenceHandle, fenceGranted, type FencedHandle } from './fencing';
 import { LockedFile } from './locked-file';
+import { decodeFileText } from './text';
 import { closePins } from './pending-file';
 import { replaceFile, replaceFileSync, type ReplaceOptions } from './replace';
 import { retryStale } from './stale-retry';
@@ -163,13 +164,15 @@ export class ReadModifyWrite<T = unknown> {
   }
 
   #readOrInitialSync(): string | null {
+    let bytes: Uint8Array;
     try {
       // Bytes, decoded here (never the utf8 fast path); ESTALE retried once.
       const at = this.#at;
-      return retryStale(() => at === undefined ? fs.readFileSync(this.filePath) : readBytesAtSync(at)).toString('utf8');
+      bytes = retryStale(() => at === undefined ? fs.readFileSync(this.filePath) : readBytesAtSync(at));
     } catch (err) {
       return this.#missing(err);
     }
+    return decodeFileText(this.filePath, bytes);
   }
 
   #missing(err: unknown): null {

@@ -6,6 +6,7 @@ import { parseError, readError } from '../errors';
 import { checkOptions, checkSignal } from '../options';
 import { parseYaml } from '../yaml';
 import { LockedFile } from './locked-file';
+import { decodeFileText } from './text';
 import { retryStale, retryStaleAsync } from './stale-retry';
 import { native, type NameAt } from '../native';
 
@@ -43,20 +44,24 @@ export interface SafeReadOptions {
 // client replaced the file) is retried once with a fresh lookup.
 /** @internal */
 async function readText(filePath: string, at: NameAt | undefined): Promise<string> {
+  let bytes: Uint8Array;
   try {
-    return (await retryStaleAsync(() => at === undefined ? fsp.readFile(filePath) : readBytesAt(at))).toString('utf8');
+    bytes = await retryStaleAsync(() => at === undefined ? fsp.readFile(filePath) : readBytesAt(at));
   } catch (err) {
     throw readError(filePath, err);
   }
+  return decodeFileText(filePath, bytes);
 }
 
 /** @internal */
 function readTextSync(filePath: string, at: NameAt | undefined): string {
+  let bytes: Uint8Array;
   try {
-    return retryStale(() => at === undefined ? fs.readFileSync(filePath) : readBytesAtSync(at)).toString('utf8');
+    bytes = retryStale(() => at === undefined ? fs.readFileSync(filePath) : readBytesAtSync(at));
   } catch (err) {
     throw readError(filePath, err);
   }
+  return decodeFileText(filePath, bytes);
 }
 
 /**
