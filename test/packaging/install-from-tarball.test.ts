@@ -11,7 +11,7 @@ import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { spawnSync, type SpawnSyncReturns } from 'node:child_process';
-import { ROOT } from './helpers';
+import { ROOT } from '../helpers';
 
 interface PackFile { path: string; size: number }
 interface PackResult { filename: string; size: number; unpackedSize: number; entryCount: number; files: PackFile[] }
