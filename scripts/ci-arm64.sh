@@ -2,7 +2,7 @@
 # Proves the linux-arm64 prebuild on an arm64 Node, under qemu-user, as root on
 # Debian 12 (called by .ci/run; can be run by hand the same way).
 #
-#  1. apt: g++-aarch64-linux-gnu (for npm run prebuild) and qemu-user-static.
+#  1. apt: qemu-user-static (npm run prebuild cross-compiles with zig).
 #  2. prebuilds/linux-arm64 (built by npm run prebuild if missing).
 #  3. An arm64 sysroot: Debian's arm64 nodejs (v18, no npm) and its libraries,
 #     fetched with `apt-get download` and unpacked with `dpkg -x`. NEVER
@@ -52,7 +52,7 @@ cleanup() {
 trap cleanup EXIT
 
 # 1. Toolchain and emulator (no-ops when already installed).
-apt-get install -y -qq --no-install-recommends g++-aarch64-linux-gnu qemu-user-static file >/dev/null
+apt-get install -y -qq --no-install-recommends qemu-user-static file binutils >/dev/null
 step "toolchain and qemu installed"
 
 # 2. The arm64 prebuild.
