@@ -7,6 +7,19 @@
 #include <napi.h>
 #include <fcntl.h>
 
+// FL_PORTABLE_PATHS (a build switch: cmake-js --CDFL_PORTABLE_PATHS=ON, or
+// -DFL_PORTABLE_PATHS) builds as if the platform had neither O_PATH nor
+// open-file-description locks, which is what macOS has, so that the code
+// taken there is compiled and tested on Linux. Every source includes this
+// header first, and <fcntl.h>'s include guard keeps later includes from
+// defining them again.
+#ifdef FL_PORTABLE_PATHS
+#undef O_PATH
+#undef F_OFD_GETLK
+#undef F_OFD_SETLK
+#undef F_OFD_SETLKW
+#endif
+
 namespace fl {
 
 // Throws a Node-style error (code = errno name, errno = -err, syscall) into JS.
