@@ -145,7 +145,7 @@ cp package.json "$work/suite/package.json"
 loaded="$(in_root sh -c 'cd /work/suite && node -e "
   const { native } = require(\"./dist/lib/native\");
   const addon = Object.keys(require.cache).filter((k) => k.endsWith(\".node\"));
-  console.log(addon.join(), native.constants.HAVE_OFD);"')"
+  console.log(addon.join(), native.constants.F_OFD_SETLK !== undefined);"')"
 [ "$loaded" = "$pkg/prebuilds/linux-x64/file-locking.glibc.node true" ] ||
   fail "the suite does not load the installed prebuild: $loaded"
 echo "PASS the suite loads the installed package's prebuild: ${loaded% *}"

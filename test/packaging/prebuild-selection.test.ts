@@ -29,7 +29,7 @@ function resolveIn(dir: string, libc: 'glibc' | 'musl', arch: string, load = fal
     let out;
     try {
       out = { file: ngb.resolve(${JSON.stringify(dir)}) };
-      if (${load}) out.haveOfd = require(out.file).constants.HAVE_OFD;
+      if (${load}) out.haveOfd = require(out.file).constants.F_OFD_SETLK !== undefined;
     } catch (err) { out = { error: err.message }; }
     console.log(JSON.stringify(out));`;
   const env: NodeJS.ProcessEnv = { PATH: process.env.PATH, HOME: process.env.HOME, LIBC: libc, PREBUILDS_ONLY: '1', npm_config_arch: arch };
