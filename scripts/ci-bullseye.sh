@@ -71,16 +71,18 @@ mnt() { # mount ARGS... TARGET (the last argument), remembered for cleanup
 }
 
 # 1. The root.
-if [ ! -f "$root/.file-locking-ready" ]; then
+# The marker records what the root was made with; a change rebuilds it.
+recipe="bullseye minbase python3,python3-yaml,util-linux"
+if [ "$(cat "$root/.file-locking-ready" 2>/dev/null)" != "$recipe" ]; then
   command -v debootstrap >/dev/null || apt-get install -y -qq --no-install-recommends debootstrap >/dev/null
   rm -rf "$root.partial"
   mkdir -p "$(dirname "$root")"
-  debootstrap --variant=minbase --include=python3,python3-yaml,util-linux \
+  debootstrap --variant=minbase --include="${recipe##* }" \
     bullseye "$root.partial" http://deb.debian.org/debian >"$root.partial.log" 2>&1 ||
     { tail -20 "$root.partial.log"; fail "debootstrap bullseye failed (log: $root.partial.log)"; }
   rm -rf "$root" "$root.partial.log"
   mv "$root.partial" "$root"
-  touch "$root/.file-locking-ready"
+  echo "$recipe" > "$root/.file-locking-ready"
   step "built the bullseye root in $root"
 else
   step "reusing the bullseye root in $root"
@@ -114,6 +116,10 @@ mnt --bind "$(npm config get cache)" "$root/root/.npm"
 mnt --bind -o ro "$ROOT/node_modules" "$work/suite/node_modules"
 mount -o remount,bind,ro "$work/suite/node_modules"
 in_root() { chroot "$root" /usr/bin/env -i HOME=/root PATH=/usr/local/bin:/usr/bin:/bin LANG=C.UTF-8 "$@"; }
+# The long steps run in the background and are waited for: bash runs a trap
+# only between commands, and `wait` returns at once on a signal, so a TERM or
+# Ctrl-C reaches cleanup (which kills everything in the root) without delay.
+in_root_waited() { in_root "$@" & wait $!; }
 echo "PASS node $(in_root node -p 'process.versions.node + " runs on glibc " + process.report.getReport().header.glibcVersionRuntime')"
 
 # Control: the host compiler's build (glibc 2.36 headers, the system
@@ -130,7 +136,7 @@ fi
 # 3. The tarball, installed inside the root.
 tgz="$(npm pack --ignore-scripts --silent --pack-destination "$work")"
 echo '{"name":"app","private":true}' > "$work/app/package.json"
-in_root sh -c "cd /work/app && npm install --prefer-offline --no-audit --no-fund --foreground-scripts --loglevel=info /work/$tgz" \
+in_root_waited sh -c "cd /work/app && npm install --prefer-offline --no-audit --no-fund --foreground-scripts --loglevel=info /work/$tgz" \
   >"$work/install.log" 2>&1 || { cat "$work/install.log"; fail "npm install of the tarball failed in the root"; }
 pkg=/work/app/node_modules/file-locking
 grep -q "npm info run file-locking@.* install " "$work/install.log" || { cat "$work/install.log"; fail "npm did not run the install script"; }
@@ -162,7 +168,7 @@ if [ ${#SKIPS[@]} -gt 0 ]; then
 fi
 rel=()
 for f in "$@"; do rel+=("${f#dist/test/}"); done
-in_root sh -c 'cd /work/suite && exec node node_modules/mocha/bin/mocha.js --no-config --timeout 60000 --slow 2000 "$@"' mocha \
+in_root_waited sh -c 'cd /work/suite && exec node node_modules/mocha/bin/mocha.js --no-config --timeout 60000 --slow 2000 "$@"' mocha \
   "${grep_args[@]}" "${rel[@]/#/dist/test/}" || fail "tests failed in the bullseye root"
 step "tests passed in the bullseye root"
 
