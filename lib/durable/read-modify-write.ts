@@ -1,15 +1,12 @@
-import * as fs from 'node:fs';
 import type { FileLock, LockHandle } from '../lock/file-lock';
 import { invalidArgumentError, isErrno, missingWithoutInitialError, parseError, readError, serializeError } from '../errors';
 import { checkFileMode, checkFlag, checkFunction, checkHoldLimit, checkOptions, checkSignal } from '../options';
 import { dumpYaml, parseYaml } from '../yaml';
 import { checkFence, checkFenceHandle, fenceGranted, type FencedHandle } from './fencing';
 import { LockedFile } from './locked-file';
-import { decodeFileText } from './text';
+import { decodeFileText, readBytesSync } from './file-text';
 import { closePins } from './pending-file';
 import { replaceFile, replaceFileSync, type ReplaceOptions } from './replace';
-import { retryStale } from './stale-retry';
-import { readBytesAtSync } from './safe-file-reader';
 import type { NameAt } from '../native';
 
 /** Options of {@link ReadModifyWrite}. */
@@ -166,9 +163,7 @@ export class ReadModifyWrite<T = unknown> {
   #readOrInitialSync(): string | null {
     let bytes: Uint8Array;
     try {
-      // Bytes, decoded here (never the utf8 fast path); ESTALE retried once.
-      const at = this.#at;
-      bytes = retryStale(() => at === undefined ? fs.readFileSync(this.filePath) : readBytesAtSync(at));
+      bytes = readBytesSync(this.filePath, this.#at);
     } catch (err) {
       return this.#missing(err);
     }

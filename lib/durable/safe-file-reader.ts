@@ -1,36 +1,10 @@
-import * as fs from 'node:fs';
-import * as fsp from 'node:fs/promises';
-import { promisify } from 'node:util';
 import type { FileLock } from '../lock/file-lock';
 import { parseError, readError } from '../errors';
 import { checkOptions, checkSignal } from '../options';
 import { parseYaml } from '../yaml';
+import type { NameAt } from '../native';
 import { LockedFile } from './locked-file';
-import { decodeFileText } from './text';
-import { retryStale, retryStaleAsync } from './stale-retry';
-import { native, type NameAt } from '../native';
-
-const { O_RDONLY, O_NOFOLLOW } = fs.constants;
-const readFd = promisify(fs.readFile);
-
-/** The bytes of `at.name` in its open directory; O_NOFOLLOW, as the caller resolved any symlink. @internal */
-export function readBytesAtSync(at: NameAt): Buffer {
-  const fd = native.openat(at.dirFd, at.name, O_RDONLY | O_NOFOLLOW, 0);
-  try {
-    return fs.readFileSync(fd);
-  } finally {
-    fs.closeSync(fd);
-  }
-}
-
-async function readBytesAt(at: NameAt): Promise<Buffer> {
-  const fd = native.openat(at.dirFd, at.name, O_RDONLY | O_NOFOLLOW, 0);
-  try {
-    return await readFd(fd);
-  } finally {
-    fs.closeSync(fd);
-  }
-}
+import { decodeFileText, readBytes, readBytesSync } from './file-text';
 
 /** Options of {@link SafeFileReader}. */
 export interface SafeReadOptions {
@@ -38,15 +12,11 @@ export interface SafeReadOptions {
   timeout?: number;
 }
 
-// Read bytes and decode them ourselves: Node 20's readFileSync(path, 'utf8')
-// fast path aborts the whole process when close() fails (ESTALE on network
-// file systems); the Buffer path reports a catchable error. ESTALE (another
-// client replaced the file) is retried once with a fresh lookup.
-/** @internal */
+/** The file's text, under the caller's lock (see ./file-text.ts). */
 async function readText(filePath: string, at: NameAt | undefined): Promise<string> {
   let bytes: Uint8Array;
   try {
-    bytes = await retryStaleAsync(() => at === undefined ? fsp.readFile(filePath) : readBytesAt(at));
+    bytes = await readBytes(filePath, at);
   } catch (err) {
     throw readError(filePath, err);
   }
@@ -57,7 +27,7 @@ async function readText(filePath: string, at: NameAt | undefined): Promise<strin
 function readTextSync(filePath: string, at: NameAt | undefined): string {
   let bytes: Uint8Array;
   try {
-    bytes = retryStale(() => at === undefined ? fs.readFileSync(filePath) : readBytesAtSync(at));
+    bytes = readBytesSync(filePath, at);
   } catch (err) {
     throw readError(filePath, err);
   }
