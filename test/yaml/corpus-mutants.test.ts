@@ -2,17 +2,11 @@ import * as assert from 'node:assert/strict';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { YamlParseError, dumpYaml, parseYaml } from '../../lib/yaml';
-import { CORPUS_DIR, documents, hashOrdered, mismatch, oracle, pythonYamlMissing, type Job, type Tagged } from './pyyaml-oracle';
+import { CORPUS_DIR, documents, hashOrdered, mismatch, oracle, skipWithoutPyYaml, type Job, type Tagged } from './pyyaml-oracle';
 import { mulberry32, mutate } from './random-values';
 
 describe('YAML: PyYAML parity on corrupted corpus documents', function () {
-  before(function () {
-    const reason = pythonYamlMissing();
-    if (reason) {
-      console.log(`      skipped: ${reason}`);
-      this.skip();
-    }
-  });
+  skipWithoutPyYaml();
 
   // YAML_FUZZ_MUTANTS raises the count for a longer local hunt.
   const mutantCount = Number(process.env.YAML_FUZZ_MUTANTS ?? 400);

@@ -1,16 +1,10 @@
 import * as assert from 'node:assert/strict';
 import { YamlDate, YamlDateTime, YamlFloat, dumpYaml, parseYaml } from '../../lib/yaml';
-import { mismatch, oracle, pythonYamlMissing, toTagged, type Job, type Tagged } from './pyyaml-oracle';
+import { mismatch, oracle, skipWithoutPyYaml, toTagged, type Job, type Tagged } from './pyyaml-oracle';
 import { mulberry32, randomValue } from './random-values';
 
 describe('YAML: dumpYaml against PyYAML for JS-built values', function () {
-  before(function () {
-    const reason = pythonYamlMissing();
-    if (reason) {
-      console.log(`      skipped: ${reason}`);
-      this.skip();
-    }
-  });
+  skipWithoutPyYaml();
 
   function assertSameAsPyYaml(values: unknown[]): void {
     const results = oracle(values.map((value) => ({ op: 'dump', value: toTagged(value) })));

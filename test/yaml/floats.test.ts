@@ -1,6 +1,6 @@
 import * as assert from 'node:assert/strict';
 import { YamlFloat, dumpYaml, parseYaml } from '../../lib/yaml';
-import { floatBits, mismatch, oracle, pythonYamlMissing, toTagged, type Tagged } from './pyyaml-oracle';
+import { floatBits, mismatch, oracle, skipWithoutPyYaml, toTagged, type Tagged } from './pyyaml-oracle';
 
 // Floats PyYAML writes whose value is integral: inside and beyond 2^53 - 1.
 const FLOATS = [1.5e300, -1.5e300, 1e16, 1e17, 1e22, 2 ** 53, 2 ** 53 + 2, 2 ** 60, 123456789012345678, 1.7976931348623157e308,
@@ -25,13 +25,7 @@ describe('YAML: floats outside the safe-integer range', function () {
   });
 
   describe('against PyYAML', function () {
-    before(function () {
-      const reason = pythonYamlMissing();
-      if (reason) {
-        console.log(`      skipped: ${reason}`);
-        this.skip();
-      }
-    });
+    skipWithoutPyYaml();
 
     it('dumpYaml writes these floats byte for byte as yaml.dump, and yaml.safe_load reads them back as the same floats', () => {
       const values = FLOATS.map((x) => ({ a: x, list: [x, -x] }));

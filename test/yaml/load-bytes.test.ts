@@ -2,7 +2,7 @@ import * as assert from 'node:assert/strict';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { YamlDecodeError, YamlParseError, decodeText, parseYaml } from '../../lib/yaml';
-import { CORPUS_DIR, corpusFiles, mismatch, oracle, pythonYamlMissing, type OracleResult, type Tagged } from './pyyaml-oracle';
+import { CORPUS_DIR, corpusFiles, mismatch, oracle, skipWithoutPyYaml, type OracleResult, type Tagged } from './pyyaml-oracle';
 import { mulberry32 } from './random-values';
 
 const bytes = (...parts: Array<string | number[]>): Buffer =>
@@ -93,13 +93,7 @@ describe('YAML: reading bytes as PyYAML does (strict decoding)', function () {
   });
 
   describe('against PyYAML', function () {
-    before(function () {
-      const reason = pythonYamlMissing();
-      if (reason) {
-        console.log(`      skipped: ${reason}`);
-        this.skip();
-      }
-    });
+    skipWithoutPyYaml();
 
     function compare(inputs: Buffer[]): number {
       const py = oracle(inputs.map((b) => ({ op: 'load_bytes', bytes: b.toString('base64') })));

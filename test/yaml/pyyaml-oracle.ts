@@ -58,6 +58,17 @@ export function pythonYamlMissing(): string | null {
 }
 
 /** Runs one batch of jobs in one Python process. */
+/** A mocha hook for the enclosing describe: skips it, saying why, where PyYAML cannot run. */
+export function skipWithoutPyYaml(): void {
+  before(function () {
+    const reason = pythonYamlMissing();
+    if (reason) {
+      console.log(`      skipped: ${reason}`);
+      this.skip();
+    }
+  });
+}
+
 export function oracle(jobs: Job[]): OracleResult[] {
   const r = spawnSync(PYTHON, [ORACLE], { input: JSON.stringify({ jobs }), maxBuffer: 256 * 1024 * 1024 });
   if (r.status !== 0) throw new Error(`PyYAML oracle failed (${r.status}): ${r.stderr.toString()}`);
