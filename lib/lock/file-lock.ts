@@ -1,12 +1,13 @@
-import type { LockMode } from '../errors';
+import { chainHeldError, type LockMode } from '../errors';
 import {
   DEFAULT_TIMEOUT_MS, checkChoice, checkFunction, checkMode, checkOptions, checkPath, checkPeriod, checkSignal, checkTimeout,
 } from '../options';
-import { lockPath, type WaitOptions, type WaitStrategy } from './entry-table';
+import { lockPath, now, type WaitOptions, type WaitStrategy } from './entry-table';
 import { acquire, tryAcquire } from './fifo-queue';
 import { acquireSync } from './sync-wait';
 import { LockHandle } from './handle';
 import { lockHolders, type LockHolder } from './holders';
+import { bodyEnded, heldByChain, placesOf, runHolding } from './held-by-chain';
 
 export type { LockMode } from '../errors';
 export type { WaitStrategy } from './entry-table';
@@ -43,9 +44,12 @@ export interface AcquireOptions {
  * and never deleted. The kernel releases the lock if the process dies.
  *
  * Not reentrant: acquiring a lock again from code that already holds it
- * waits for itself. The sync methods detect that and throw `ELOCKHELD`; the
- * async ones wait their turn, and so time out with a message that names this
- * process as the holder.
+ * would wait for itself. The sync methods throw `ELOCKHELD` when this process
+ * holds or awaits the lock. The async methods throw `ELOCKHELD` at once when
+ * the caller runs inside the body of `acquireExclusive` / `acquireShared`
+ * holding that lock (shared inside shared is allowed); a handle from
+ * `acquire()` that is still held is not tracked, and such a request queues
+ * behind it, timing out with a message that names this process.
  *
  * Python: `FileLock(lock_file, timeout=30.0)`, with seconds; here milliseconds.
  */
@@ -80,10 +84,18 @@ export class FileLock {
     };
   }
 
-  /** Acquires the lock and returns a handle to release it. */
+  /**
+   * Acquires the lock and returns a handle to release it. From inside the
+   * body of {@link FileLock.acquireExclusive} / {@link FileLock.acquireShared}
+   * on the same lock file, a conflicting request rejects at once with
+   * `ELOCKHELD` naming both places (it would wait for itself).
+   */
   async acquire(mode: LockMode, opts?: AcquireOptions): Promise<LockHandle> {
     checkMode(mode, 'FileLock.acquire');
-    const grant = await acquire(this.#file, mode, this.#waitOptions(opts, 'FileLock.acquire'));
+    const wait = this.#waitOptions(opts, 'FileLock.acquire');
+    const hold = heldByChain(this.#file, mode);
+    if (hold !== undefined) throw chainHeldError(this.#file, mode, hold.mode, now(), placesOf(hold, this.acquire));
+    const grant = await acquire(this.#file, mode, wait);
     return new LockHandle(this.lockFile, grant);
   }
 
@@ -119,8 +131,9 @@ export class FileLock {
     checkFunction(fn, 'FileLock', 'the locked body');
     const handle = await this.acquire(mode, opts);
     try {
-      return await fn(handle);
+      return await runHolding(this.#file, handle, fn);
     } finally {
+      bodyEnded();
       handle.release();
     }
   }
