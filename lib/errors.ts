@@ -409,3 +409,23 @@ export function decodeError(filePath: string, cause: Error & { position?: number
   return new FileLockingError('EDECODE', `Could not read ${filePath} as text${where}: ${cause.message}. ` +
     'It is not valid UTF-8 (nor UTF-16 with a BOM); the file was not changed. Fix or restore it.', filePath, cause);
 }
+
+// ---------------------------------------------------------------------------
+// Locks held by the caller's own async call chain
+
+/**
+ * An async acquisition from inside the body of `acquireExclusive(fn)` /
+ * `acquireShared(fn)` that holds the same lock in a conflicting mode: it
+ * would wait for itself until the timeout. `requestedAt` / `heldAt`: the
+ * caller's places (file:line:col) when the stack tells them. @internal
+ */
+export function chainHeldError(file: string, mode: LockMode, heldMode: LockMode, started: number,
+  places: { requestedAt?: string; heldAt?: string }): LockError {
+  const requested = places.requestedAt === undefined ? '' : ` at ${places.requestedAt}`;
+  const held = places.heldAt === undefined ? 'an enclosing acquireExclusive/acquireShared body' : `the body acquired at ${places.heldAt}`;
+  return new LockError('ELOCKHELD',
+    `Lock ${file} (${mode}) asked for${requested} is already held (${heldMode}) by this async call chain: by ${held}. ` +
+    'Waiting would wait for itself until the timeout. Do this work inside the body that holds the lock, or after it returns.', {
+      lockFile: file, mode, waitedMs: since(started),
+    });
+}

@@ -20,7 +20,10 @@ export { AtomicFileWriter, type AtomicWriteOptions, type AtomicWriteCallOptions 
 export { AtomicOutput, type AtomicWriteCallback } from './durable/pending-file';
 export { acquireFenced, acquireFencedSync, checkFence, readFence, fenceFileOf, FencedHandle, type FencedOptions } from './durable/fencing';
 export { SafeFileReader, type SafeReadOptions } from './durable/safe-file-reader';
-export { ReadModifyWrite, type ReadModifyWriteOptions, type Deserializer, type Serializer, type Written } from './durable/read-modify-write';
+export {
+  ReadModifyWrite, type ReadModifyWriteOptions, type Deserializer, type Serializer, type Written, type UpdateContext, type UpdateOutcome,
+  type UpdateOptions,
+} from './durable/read-modify-write';
 export { FileSystemBackend, type StorageBackend, type FileSystemBackendOptions } from './storage-backend';
 export {
   parseYaml, dumpYaml, PYYAML_SCHEMA, YamlDate, YamlDateTime, YamlFloat, YamlTuple, YamlError, YamlParseError, YamlDumpError,

@@ -41,6 +41,67 @@ export type Written<R, T> = [R] extends [void] ? T : R;
 /** Turns data into the file's new contents. Default: {@link dumpYaml}. */
 export type Serializer<T> = (data: T) => string | Uint8Array;
 
+const OUTCOME = Symbol('ReadModifyWrite.outcome');
+
+/**
+ * What an {@link ReadModifyWrite.update} function decides, made by its
+ * {@link UpdateContext}: write `data` (or leave the file untouched) and hand
+ * `result` to the caller.
+ */
+export interface UpdateOutcome<T, R> {
+  /** @internal */
+  readonly [OUTCOME]: true;
+  /** True: replace the file with `data`. False: leave the file untouched. */
+  readonly write: boolean;
+  /** The new data (the data read, for a skip). */
+  readonly data: T;
+  /** What `update` resolves to. */
+  readonly result: R;
+}
+
+/** The second argument of an {@link ReadModifyWrite.update} function. */
+export interface UpdateContext<T> {
+  /**
+   * Write `data` and resolve `update` to `result`.
+   * @example return op.write(queue, job);   // saves the queue, returns the job
+   */
+  write<R = undefined>(data: T, result?: R): UpdateOutcome<T, R>;
+  /**
+   * Write nothing: no temp file, no rename, no fsync; the file keeps its
+   * bytes, inode and mtime (and a missing file stays missing). `update`
+   * resolves to `result`.
+   */
+  skip<R = undefined>(result?: R): UpdateOutcome<T, R>;
+}
+
+/** Options of {@link ReadModifyWrite.update} and {@link ReadModifyWrite.updateSync}. */
+export interface UpdateOptions<T> {
+  /** Turns the file's text into data. Default: {@link parseYaml}. */
+  deserializer?: Deserializer<T>;
+  /** Turns the new data into the file's contents. Default: {@link dumpYaml}. */
+  serializer?: Serializer<T>;
+  /** Gives up waiting for the lock (async only). */
+  signal?: AbortSignal;
+  /** The caller already holds the lock through {@link acquireFenced}, as for {@link ReadModifyWrite.execute} (async only). */
+  fence?: FencedHandle;
+}
+
+function outcome<T, R>(write: boolean, data: T, result: R): UpdateOutcome<T, R> {
+  return { [OUTCOME]: true, write, data, result };
+}
+
+/** Makes the context of one update; `data` is what `skip` keeps. */
+function contextFor<T>(data: T): UpdateContext<T> {
+  return {
+    write: <R>(next: T, result?: R) => outcome(true, next, result as R),
+    skip: <R>(result?: R) => outcome(false, data, result as R),
+  };
+}
+
+function isOutcome(v: unknown): v is UpdateOutcome<unknown, unknown> {
+  return typeof v === 'object' && v !== null && (v as { [OUTCOME]?: unknown })[OUTCOME] === true;
+}
+
 /**
  * One locked update of a file: read and parse it, let `modifyFn` change the
  * data, serialize, and replace the file atomically, all under the exclusive
@@ -118,6 +179,72 @@ export class ReadModifyWrite<T = unknown> {
       }
       return await this.#lock.acquireExclusive((lock) => update(this.#fence(lock)),
         { signal: checkSignal(o.signal, 'ReadModifyWrite.execute') });
+    } finally {
+      closePins(pins);
+    }
+  }
+
+  /**
+   * Runs one update that decides for itself what to write and what to
+   * return: `fn(data, op)` returns `op.write(newData, result)` to replace the
+   * file and resolve to `result`, or `op.skip(result)` to leave the file
+   * untouched (no temp file, no rename, no fsync: bytes, inode and mtime
+   * unchanged) and resolve to `result`. Everything else is as
+   * {@link ReadModifyWrite.execute}: one exclusive lock, the file untouched
+   * on any error, an error from `fn` propagates unchanged.
+   *
+   * @example
+   * ```ts
+   * // Claim the next pending job, or do nothing when there is none.
+   * const job = await rmw.update((queue, op) => {
+   *   const next = queue.tasks.find((t) => t.status === 'pending');
+   *   if (next === undefined) return op.skip(null);
+   *   next.status = 'claimed';
+   *   return op.write(queue, next);
+   * });
+   * ```
+   */
+  async update<O extends UpdateOutcome<T, unknown>>(fn: (data: T, op: UpdateContext<T>) => O | Promise<O>,
+    opts?: UpdateOptions<T>): Promise<O['result']> {
+    const o = checkOptions('ReadModifyWrite.update', opts, ['deserializer', 'serializer', 'signal', 'fence']);
+    const deserializer = o.deserializer ?? parseYaml as Deserializer<T>;
+    const serializer = o.serializer ?? dumpYaml as Serializer<T>;
+    checkFunctions(fn, deserializer, serializer);
+    const pins: number[] = [];
+    const run = async (fence: FencedHandle | undefined): Promise<O['result']> => {
+      const data = this.#parse(this.#readOrInitialSync(), deserializer, serializer as Serializer<never>);
+      const decided = checkOutcome(await fn(data, contextFor(data)), 'ReadModifyWrite.update');
+      if (decided.write) await replaceFile(this.filePath, this.#serialize(decided.data, serializer), this.#writeOptions(fence, pins));
+      return decided.result;
+    };
+    try {
+      if (o.fence !== undefined) {
+        checkFenceHandle(o.fence, this.lockFile, 'ReadModifyWrite.update');
+        return await run(o.fence);
+      }
+      return await this.#lock.acquireExclusive((lock) => run(this.#fence(lock)),
+        { signal: checkSignal(o.signal, 'ReadModifyWrite.update') });
+    } finally {
+      closePins(pins);
+    }
+  }
+
+  /** Synchronous {@link ReadModifyWrite.update}; `fn` must be synchronous. */
+  updateSync<O extends UpdateOutcome<T, unknown>>(fn: (data: T, op: UpdateContext<T>) => O,
+    opts?: Pick<UpdateOptions<T>, 'deserializer' | 'serializer'>): O['result'] {
+    const o = checkOptions('ReadModifyWrite.updateSync', opts, ['deserializer', 'serializer']);
+    const deserializer = o.deserializer ?? parseYaml as Deserializer<T>;
+    const serializer = o.serializer ?? dumpYaml as Serializer<T>;
+    checkFunctions(fn, deserializer, serializer);
+    const pins: number[] = [];
+    try {
+      return this.#lock.acquireExclusiveSync((lock) => {
+        const fence = this.#fence(lock);
+        const data = this.#parse(this.#readOrInitialSync(), deserializer, serializer as Serializer<never>);
+        const decided = checkOutcome(fn(data, contextFor(data)), 'ReadModifyWrite.updateSync');
+        if (decided.write) replaceFileSync(this.filePath, this.#serialize(decided.data, serializer), this.#writeOptions(fence, pins));
+        return decided.result;
+      });
     } finally {
       closePins(pins);
     }
@@ -203,6 +330,13 @@ export class ReadModifyWrite<T = unknown> {
     }
     return out;
   }
+}
+
+/** What an update function returned must come from its context: anything else is a mistake, not data to write. */
+function checkOutcome<T, R>(v: UpdateOutcome<T, R>, where: string): UpdateOutcome<T, R> {
+  if (isOutcome(v)) return v;
+  if ((v as unknown) instanceof Promise) throw invalidArgumentError(where, 'fn returned a Promise; use update() for async functions', v);
+  throw invalidArgumentError(where, 'fn must return op.write(data, result) or op.skip(result)', v);
 }
 
 function checkFunctions(modifyFn: unknown, deserializer: unknown, serializer: unknown): void {

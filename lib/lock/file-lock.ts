@@ -1,12 +1,13 @@
-import type { LockMode } from '../errors';
+import { chainHeldError, type LockMode } from '../errors';
 import {
   DEFAULT_TIMEOUT_MS, checkChoice, checkFunction, checkMode, checkOptions, checkPath, checkPeriod, checkSignal, checkTimeout,
 } from '../options';
-import { lockPath, type Grant, type WaitOptions, type WaitStrategy } from './entry-table';
+import { lockPath, now, type Grant, type WaitOptions, type WaitStrategy } from './entry-table';
 import { acquire, tryAcquire } from './fifo-queue';
 import { acquireSync } from './sync-wait';
 import { LockHandle } from './handle';
 import { lockHolders, type LockHolder } from './holders';
+import { bodyEnded, heldByChain, placesOf, runHolding } from './held-by-chain';
 
 export type { LockMode } from '../errors';
 export type { WaitStrategy } from './entry-table';
@@ -43,9 +44,12 @@ export interface AcquireOptions {
  * and never deleted. The kernel releases the lock if the process dies.
  *
  * Not reentrant: acquiring a lock again from code that already holds it
- * waits for itself. The sync methods detect that and throw `ELOCKHELD`; the
- * async ones wait their turn, and so time out with a message that names this
- * process as the holder.
+ * would wait for itself. The sync methods throw `ELOCKHELD` when this process
+ * holds or awaits the lock. The async methods throw `ELOCKHELD` at once when
+ * the caller runs inside the body of `acquireExclusive` / `acquireShared`
+ * holding that lock (shared inside shared is allowed); a handle from
+ * `acquire()` that is still held is not tracked, and such a request queues
+ * behind it, timing out with a message that names this process.
  *
  * Python: `FileLock(lock_file, timeout=30.0)`, with seconds; here milliseconds.
  */
@@ -80,7 +84,12 @@ export class FileLock {
     };
   }
 
-  /** Acquires the lock and returns a handle to release it. */
+  /**
+   * Acquires the lock and returns a handle to release it. From inside the
+   * body of {@link FileLock.acquireExclusive} / {@link FileLock.acquireShared}
+   * on the same lock file, a conflicting request rejects at once with
+   * `ELOCKHELD` naming both places (it would wait for itself).
+   */
   acquire(mode: LockMode, opts?: AcquireOptions): Promise<LockHandle> {
     // Not an async function: the queue's own promise resolves to the handle,
     // one await hop less on the hand-off path. Bad arguments still reject.
@@ -88,6 +97,8 @@ export class FileLock {
     try {
       checkMode(mode, 'FileLock.acquire');
       waitOptions = this.#waitOptions(opts, 'FileLock.acquire');
+      const hold = heldByChain(this.#file, mode);
+      if (hold !== undefined) throw chainHeldError(this.#file, mode, hold.mode, now(), placesOf(hold, this.acquire));
     } catch (err) {
       return Promise.reject(err);
     }
@@ -116,20 +127,24 @@ export class FileLock {
    * Python: `with lock.acquire_exclusive():`.
    */
   async acquireExclusive<T>(fn: (handle: LockHandle) => T | Promise<T>, opts?: AcquireOptions): Promise<Awaited<T>> {
-    return this.#run('exclusive', fn, opts);
+    // `return await`, not `return`: V8's async stack trace follows an await,
+    // not a returned promise, and ELOCKHELD finds the holder's place in it.
+    // The extra tick is after the body, not on the way to it.
+    return await this.#run('exclusive', fn, opts);
   }
 
   /** Runs `fn` under the shared lock. Python: `with lock.acquire_shared():`. */
   async acquireShared<T>(fn: (handle: LockHandle) => T | Promise<T>, opts?: AcquireOptions): Promise<Awaited<T>> {
-    return this.#run('shared', fn, opts);
+    return await this.#run('shared', fn, opts);
   }
 
   async #run<T>(mode: LockMode, fn: (handle: LockHandle) => T | Promise<T>, opts?: AcquireOptions): Promise<Awaited<T>> {
     checkFunction(fn, 'FileLock', 'the locked body');
     const handle = await this.acquire(mode, opts);
     try {
-      return await fn(handle);
+      return await runHolding(this.#file, handle, fn);
     } finally {
+      bodyEnded();
       handle.release();
     }
   }
