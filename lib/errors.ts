@@ -75,6 +75,46 @@ export class LockError extends Error {
   }
 }
 
+/** The codes this package gives a {@link FileLockingError} itself. */
+export type FileLockingOwnCode =
+  /** The file's text is not valid YAML (or the deserializer threw). */
+  | 'EPARSE'
+  /** The data could not be serialized (or the serializer threw). */
+  | 'ESERIALIZE'
+  /** The file's bytes are not UTF-8 (nor UTF-16 with a BOM). */
+  | 'EDECODE'
+  /** A storage key resolves outside the backend's root. */
+  | 'EOUTSIDE'
+  /** A path or key that cannot name a file (empty, NUL byte, backslash). */
+  | 'EINVALIDPATH'
+  /** A fenced write refused: the lock was taken over since, or held past `maxHoldMs`. */
+  | 'EFENCED'
+  /** `file-locking update --set` met something other than a mapping. */
+  | 'ENOTMAPPING'
+  /** The CLI could not start a command. */
+  | 'ESPAWN'
+  /** The native addon could not be loaded (message: how to rebuild it). */
+  | 'EADDON'
+  /** An error without a system code (its `cause` says what). */
+  | 'EUNKNOWN';
+
+/**
+ * The system error codes file operations report, as Node names them. Others
+ * pass through unchanged as Node named them, hence the open end of
+ * {@link FileLockingErrorCode}.
+ */
+export type SystemErrorCode =
+  | 'ENOENT' | 'EACCES' | 'EPERM' | 'EROFS' | 'ENOSPC' | 'EDQUOT' | 'EFBIG' | 'EIO' | 'EISDIR' | 'ENOTDIR'
+  | 'EEXIST' | 'ENOTEMPTY' | 'ELOOP' | 'ENAMETOOLONG' | 'EXDEV' | 'EBUSY' | 'ETXTBSY' | 'EMFILE' | 'ENFILE'
+  | 'EBADF' | 'EINVAL' | 'ESTALE' | 'ENOTCONN' | 'EINTR' | 'EAGAIN';
+
+/**
+ * {@link FileLockingError.code}: one of ours, a listed system code, or
+ * (`string & {}`) another system code as Node names it. Editors complete the
+ * listed ones, and `switch (err.code)` narrows on them.
+ */
+export type FileLockingErrorCode = FileLockingOwnCode | SystemErrorCode | (string & {});
+
 /**
  * A file operation (atomic write, locked read, read-modify-write, storage
  * backend) failed. `path` is the data file; `cause` is the original error.
@@ -84,20 +124,39 @@ export class LockError extends Error {
 export class FileLockingError extends Error {
   /** Always `'FileLockingError'`. */
   override readonly name = 'FileLockingError';
-  /**
-   * The system error's code (`ENOSPC`, `EACCES`, `EROFS`, `EISDIR`, `ENOENT`,
-   * `EIO`, …), or one of ours: `EPARSE`, `ESERIALIZE`, `EOUTSIDE`, `EINVALIDPATH`,
-   * `EFENCED` (a fenced write refused: the lock was taken over since, or held past `maxHoldMs`).
-   */
-  readonly code: string;
+  /** What failed, stable across versions: see {@link FileLockingErrorCode}. */
+  readonly code: FileLockingErrorCode;
   /** The data file (or storage key) the operation was about. */
   readonly path: string;
 
-  constructor(code: string, message: string, filePath: string, cause?: unknown) {
+  constructor(code: FileLockingErrorCode, message: string, filePath: string, cause?: unknown) {
     super(message, cause === undefined ? undefined : { cause });
     this.code = code;
     this.path = filePath;
   }
+}
+
+// ---------------------------------------------------------------------------
+// The addon
+
+/**
+ * The compiled addon could not be loaded: no prebuild fits this platform and
+ * nothing was built from source (an install with `--ignore-scripts`, or a
+ * tarball packed without prebuilds), or the binary does not load here. @internal
+ */
+export function addonLoadError(packageDir: string, cause: unknown): FileLockingError {
+  const reason = reasonOf(cause).split('\n')[0];
+  const platform = `${process.platform}-${process.arch}` +
+    (process.platform === 'linux' ? (process.report?.getReport?.() as { header?: { glibcVersionRuntime?: string } } | undefined)?.header?.glibcVersionRuntime
+      ? ' (glibc)' : ' (musl)' : '');
+  const missing = /No native build was found/.test(reason);
+  return new FileLockingError('EADDON', `file-locking could not load its native addon for ${platform}: ${reason}. ` +
+    (missing
+      ? 'No prebuilt binary fits this platform and none was compiled (installed with --ignore-scripts, or from a ' +
+        'tarball without prebuilds/). Fix: `npm rebuild file-locking` (it builds from source where no prebuild fits: ' +
+        'needs a C++ compiler, make and python3).'
+      : 'The binary exists but does not load here. Fix: `npm rebuild file-locking --build-from-source` ' +
+        '(needs a C++ compiler, make and python3).'), packageDir, cause);
 }
 
 // ---------------------------------------------------------------------------

@@ -10,7 +10,10 @@
  * @packageDocumentation
  */
 export { FileLock, LockHandle, type FileLockOptions, type AcquireOptions, type WaitStrategy } from './lock/file-lock';
-export { LockError, FileLockingError, type LockErrorCode, type LockMode, type LockHolder } from './errors';
+export {
+  LockError, FileLockingError, type LockErrorCode, type FileLockingErrorCode, type FileLockingOwnCode, type SystemErrorCode,
+  type LockMode, type LockHolder,
+} from './errors';
 export { lockHolders } from './lock/holders';
 export { closeIdleLockFiles } from './lock/entry-table';
 export { acquireAll, acquireAllSync, withLocks, LockSet, type LockRequestSpec } from './lock/lock-set';
@@ -22,7 +25,7 @@ export { acquireFenced, acquireFencedSync, checkFence, readFence, fenceFileOf, F
 export { SafeFileReader, type SafeReadOptions } from './durable/safe-file-reader';
 export {
   ReadModifyWrite, type ReadModifyWriteOptions, type Deserializer, type Serializer, type Written, type UpdateContext, type UpdateOutcome,
-  type UpdateOptions,
+  type UpdateOptions, type NoInference,
 } from './durable/read-modify-write';
 export { FileSystemBackend, type StorageBackend, type FileSystemBackendOptions } from './storage-backend';
 export {

@@ -4,6 +4,7 @@
  * @internal
  */
 import * as path from 'node:path';
+import { addonLoadError } from './errors';
 // node-gyp-build ships no types; its whole API is this one function.
 // eslint-disable-next-line @typescript-eslint/no-var-requires
 const load: (dir: string) => unknown = require('node-gyp-build');
@@ -117,9 +118,23 @@ interface NativeBinding {
  */
 const override = process.env.FILE_LOCKING_ADDON;
 
-export const native = (override ? require(path.resolve(override)) : load(path.resolve(__dirname, '..', '..'))) as NativeBinding;
+const PACKAGE_DIR = path.resolve(__dirname, '..', '..');
 
-/** A name relative to an open directory, as the *at(2) calls take it. @internal */
+function loadBinding(): NativeBinding {
+  if (override) return require(path.resolve(override)) as NativeBinding;
+  try {
+    return load(PACKAGE_DIR) as NativeBinding;
+  } catch (err) {
+    // node-gyp-build's own words ("No native build was found for …") do not
+    // say that the usual cause is an install without its scripts or a
+    // tarball without prebuilds, nor how to fix it.
+    throw addonLoadError(PACKAGE_DIR, err);
+  }
+}
+
+export const native = loadBinding();
+
+/** A name relative to an open directory, as the *at(2) calls take it (the storage backend's confinement). */
 export interface NameAt {
   readonly dirFd: number;
   readonly name: string;

@@ -9,7 +9,7 @@ import {
 } from './errors';
 import { DEFAULT_TIMEOUT_MS, checkFlag, checkOptions, checkPath, checkTimeout } from './options';
 import { AtomicFileWriter } from './durable/atomic-file-writer';
-import { ReadModifyWrite } from './durable/read-modify-write';
+import { ReadModifyWrite, type NoInference } from './durable/read-modify-write';
 import { SafeFileReader } from './durable/safe-file-reader';
 import { native } from './native';
 import { dumpYaml } from './yaml';
@@ -25,7 +25,7 @@ export interface StorageBackend {
   /** Replaces the value at `key` atomically and durably. */
   write(key: string, data: unknown): Promise<void>;
   /** A locked read-modify-write of `key`; returns what was written. */
-  update<T = unknown>(key: string, fn: (data: T) => T | void | Promise<T | void>, options?: { initial?: T }): Promise<T>;
+  update<T = unknown>(key: string, fn: (data: T) => T | void | Promise<T | void>, options?: { initial?: NoInference<T> }): Promise<T>;
   /** Appends one record to the event log at `key`. */
   append(key: string, record: unknown): Promise<void>;
   /** The records of the event log at `key` (empty when there is none). */
@@ -196,7 +196,7 @@ export class FileSystemBackend implements StorageBackend {
     });
   }
 
-  async update<T = unknown>(key: string, fn: (data: T) => T | void | Promise<T | void>, options: { initial?: T } = {}): Promise<T> {
+  async update<T = unknown>(key: string, fn: (data: T) => T | void | Promise<T | void>, options: { initial?: NoInference<T> } = {}): Promise<T> {
     checkOptions('FileSystemBackend.update', options, ['initial']);
     const create = 'initial' in options;
     return this.#at(key, create, () => {

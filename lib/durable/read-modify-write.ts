@@ -103,6 +103,14 @@ function isOutcome(v: unknown): v is UpdateOutcome<unknown, unknown> {
 }
 
 /**
+ * `T`, but not a place TypeScript infers `T` from (TypeScript 5.4's
+ * `NoInfer`, spelled so that older compilers read the declarations too).
+ * `initial: { tasks: [] }` would otherwise make the document type
+ * `{ tasks: never[] }`.
+ */
+export type NoInference<T> = [T][T extends unknown ? 0 : never];
+
+/**
  * One locked update of a file: read and parse it, let `modifyFn` change the
  * data, serialize, and replace the file atomically, all under the exclusive
  * lock, so concurrent updates from any process (Python's included) never
@@ -121,7 +129,11 @@ export class ReadModifyWrite<T = unknown> {
   readonly #options: ReadModifyWriteOptions<T>;
   #at: NameAt | undefined;
 
-  constructor(filePath: string, lockFile?: string, options?: ReadModifyWriteOptions<T>) {
+  /**
+   * The document type `T` is yours to name (`new ReadModifyWrite<Queue>(…)`);
+   * it is not inferred from `initial`. Without it, `modifyFn` gets `unknown`.
+   */
+  constructor(filePath: string, lockFile?: string, options?: ReadModifyWriteOptions<NoInference<T>>) {
     const o = checkOptions('ReadModifyWrite', options, ['durable', 'timeout', 'initial', 'mode', 'fenced', 'maxHoldMs']);
     const file = new LockedFile('ReadModifyWrite', filePath, lockFile, o.timeout);
     this.filePath = file.filePath;
@@ -131,7 +143,7 @@ export class ReadModifyWrite<T = unknown> {
     checkFlag(o.fenced, 'ReadModifyWrite', 'fenced', false);
     checkFileMode(o.mode, 'ReadModifyWrite');
     checkHoldLimit(o.maxHoldMs, 'ReadModifyWrite');
-    this.#options = o;
+    this.#options = o as ReadModifyWriteOptions<T>;
   }
 
   /**
@@ -140,7 +152,7 @@ export class ReadModifyWrite<T = unknown> {
    * (the caller resolved the name). `filePath` names it in messages and its
    * lock (which the caller registers with `lockBeneath`). @internal
    */
-  static beneath<T>(filePath: string, at: NameAt, options?: ReadModifyWriteOptions<T>): ReadModifyWrite<T> {
+  static beneath<T>(filePath: string, at: NameAt, options?: ReadModifyWriteOptions<NoInference<T>>): ReadModifyWrite<T> {
     const rmw = new ReadModifyWrite<T>(filePath, undefined, options);
     rmw.#at = at;
     return rmw;

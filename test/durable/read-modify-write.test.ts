@@ -30,7 +30,7 @@ describe('ReadModifyWrite', () => {
       e instanceof FileLockingError && e.code === 'ENOENT' && /initial/.test(e.message));
     assert.equal(fs.existsSync(p), false);
     const initial = { items: [] as number[] };
-    const rmw = new ReadModifyWrite(p, undefined, { initial });
+    const rmw = new ReadModifyWrite<typeof initial>(p, undefined, { initial });
     await rmw.execute((d) => { d.items.push(1); });
     assert.deepEqual(initial.items, [], 'the initial value was mutated');
     assert.equal(fs.readFileSync(p, 'latin1'), 'items:\n- 1\n');

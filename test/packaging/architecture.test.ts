@@ -38,7 +38,7 @@ const MAY_IMPORT: Record<string, readonly string[]> = {
   durable: ['lock', 'yaml', 'native', 'errors', 'options'],
   lock: ['native', 'errors', 'options'],
   yaml: [],
-  native: [],
+  native: ['errors'],
   options: ['errors'],
   errors: [],
 };

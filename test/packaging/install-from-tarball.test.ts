@@ -10,32 +10,9 @@ import * as assert from 'node:assert/strict';
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
-import { spawnSync, type SpawnSyncReturns } from 'node:child_process';
+import type { SpawnSyncReturns } from 'node:child_process';
 import { ROOT } from '../helpers';
-
-interface PackFile { path: string; size: number }
-interface PackResult { filename: string; size: number; unpackedSize: number; entryCount: number; files: PackFile[] }
-
-const HOST_PREBUILD_DIR = path.join(ROOT, 'prebuilds', `${process.platform}-${process.arch}`);
-
-function hasPrebuild(dir: string): boolean {
-  try {
-    return fs.readdirSync(dir).some((f) => f.endsWith('.node'));
-  } catch {
-    return false;
-  }
-}
-
-function run(cmd: string, args: string[], opts: { cwd: string; env: NodeJS.ProcessEnv }): SpawnSyncReturns<string> {
-  const r = spawnSync(cmd, args, { ...opts, encoding: 'utf8', maxBuffer: 64 * 1024 * 1024 });
-  if (r.error) throw r.error;
-  return r;
-}
-
-function ok(r: SpawnSyncReturns<string>, what: string): string {
-  assert.equal(r.status, 0, `${what} failed (exit ${r.status}):\n${r.stdout}\n${r.stderr}`);
-  return r.stdout;
-}
+import { ok, packedTarball, requireHostPrebuild, run, type PackResult } from '../helpers/consumer';
 
 describe('packaging: the npm tarball installs and works without a compiler', function () {
   this.timeout(300_000);
@@ -44,12 +21,7 @@ describe('packaging: the npm tarball installs and works without a compiler', fun
   let tarball = '';
 
   before(function () {
-    if (!hasPrebuild(HOST_PREBUILD_DIR)) {
-      // CI builds the prebuilds before npm test: missing there is a failure.
-      if (process.env.CI) throw new Error(`no prebuild in ${HOST_PREBUILD_DIR}: .ci/run must run \`npm run prebuild\` before npm test`);
-      console.log(`      (skipped: no prebuild in ${path.relative(ROOT, HOST_PREBUILD_DIR)}; run \`npm run prebuild\` first)`);
-      this.skip();
-    }
+    requireHostPrebuild(this);
     tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'file-locking-pack-'));
   });
 
@@ -58,11 +30,7 @@ describe('packaging: the npm tarball installs and works without a compiler', fun
   });
 
   it('npm pack ships dist/lib, esm, the prebuilds, src-native, binding.gyp and NOTICE, and no tests, bench or demo', () => {
-    // --ignore-scripts: `prepare` (tsc) would recompile dist/, which `npm test`
-    // has just done; a publisher's plain `npm pack` runs it first.
-    const out = ok(run('npm', ['pack', '--json', '--ignore-scripts', '--pack-destination', tmp], { cwd: ROOT, env: process.env }), 'npm pack');
-    [pack] = JSON.parse(out.slice(out.indexOf('['))) as PackResult[];
-    tarball = path.join(tmp, pack.filename);
+    ({ pack, tarball } = packedTarball());
     const files = pack.files.map((f) => f.path).sort();
     console.log(`      tarball ${pack.filename}: ${pack.size} bytes packed, ${pack.unpackedSize} unpacked, ${pack.entryCount} files`);
     for (const f of pack.files.slice().sort((a, b) => a.path.localeCompare(b.path))) {
