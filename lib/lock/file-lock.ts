@@ -6,6 +6,7 @@ import { lockPath, now, type Grant, type WaitOptions, type WaitStrategy } from '
 import { acquire, tryAcquire } from './fifo-queue';
 import { acquireSync } from './sync-wait';
 import { LockHandle } from './handle';
+import { trace, traceFailure } from './trace';
 import { lockHolders, type LockHolder } from './holders';
 import { bodyEnded, heldByChain, placesOf, runHolding } from './held-by-chain';
 
@@ -102,7 +103,8 @@ export class FileLock {
     } catch (err) {
       return Promise.reject(err);
     }
-    return acquire(this.#file, mode, waitOptions, this.#toHandle);
+    const pending = acquire(this.#file, mode, waitOptions, this.#toHandle);
+    return trace.enabled ? pending.catch((err: unknown) => traceFailure(this.lockFile, mode, err)) : pending;
   }
 
   readonly #toHandle = (grant: Grant): LockHandle => new LockHandle(this.lockFile, grant);
@@ -117,7 +119,14 @@ export class FileLock {
   /** Acquires synchronously, blocking the thread for at most `timeout` ms. */
   acquireSync(mode: LockMode, opts?: { timeout?: number }): LockHandle {
     checkMode(mode, 'FileLock.acquireSync');
-    const grant = acquireSync(this.#file, mode, this.#waitOptions(opts, 'FileLock.acquireSync', true));
+    const waitOptions = this.#waitOptions(opts, 'FileLock.acquireSync', true);
+    let grant: Grant;
+    try {
+      grant = acquireSync(this.#file, mode, waitOptions);
+    } catch (err) {
+      if (trace.enabled) traceFailure(this.lockFile, mode, err);
+      throw err;
+    }
     return new LockHandle(this.lockFile, grant);
   }
 

@@ -1,6 +1,7 @@
 import type { LockMode } from '../errors';
 import type { Grant } from './entry-table';
 import { release } from './fifo-queue';
+import { trace } from './trace';
 
 /**
  * A held lock. Release it exactly once, with {@link LockHandle.release} or
@@ -8,6 +9,8 @@ import { release } from './fifo-queue';
  */
 export class LockHandle implements Disposable, AsyncDisposable {
   #grant: Grant | null;
+  /** performance.now() at the grant, kept only while tracing. */
+  #grantedAt = 0;
   /** The lock file, as given to {@link FileLock}. */
   readonly lockFile: string;
   /** The mode this handle holds. */
@@ -21,6 +24,10 @@ export class LockHandle implements Disposable, AsyncDisposable {
     this.lockFile = lockFile;
     this.mode = grant.mode;
     this.waitedMs = grant.waitedMs;
+    if (trace.enabled) {
+      this.#grantedAt = performance.now();
+      trace('granted %s (%s) after waiting %s ms', lockFile, this.mode, this.waitedMs.toFixed(1));
+    }
   }
 
   /** Whether this handle still holds the lock. */
@@ -33,6 +40,8 @@ export class LockHandle implements Disposable, AsyncDisposable {
     const grant = this.#grant;
     if (grant === null) return;
     this.#grant = null;
+    // Traced before the release: it may grant the next waiter at once.
+    if (trace.enabled) trace('released %s (%s) after holding %s ms', this.lockFile, this.mode, (performance.now() - this.#grantedAt).toFixed(1));
     release(grant);
   }
 
