@@ -7,7 +7,7 @@ import * as assert from 'node:assert/strict';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { FIXTURES_SRC } from '../helpers';
-import { PROJECT_KINDS, compileProject, consumerDir, requireHostPrebuild } from '../helpers/consumer';
+import { PROJECT_KINDS, compileProject, consumerDir, ok, requireHostPrebuild, run } from '../helpers/consumer';
 
 function filesUnder(dir: string): string[] {
   return (fs.readdirSync(dir, { recursive: true }) as string[]).map((f) => path.join(dir, f));
@@ -26,6 +26,20 @@ describe('the published types compile in strict consumer projects (skipLibCheck:
   for (const kind of PROJECT_KINDS) {
     it(`${kind}: every type fact in types-check.ts holds, js-yaml's types included`, () => {
       compileProject(kind, 'types', { 'types-check.ts': source });
+    });
+  }
+
+  // ESM only: TypeScript's CommonJS output reads `exports.default` from a
+  // module marked __esModule, which a TypeScript-compiled package (this one)
+  // does not have; use named imports or `import * as` there.
+  for (const kind of ['esm', 'bundler'] as const) {
+    it(`${kind}: the default import is the exports object at run time too, as the types say`, () => {
+      const project = compileProject(kind, 'default-import', {
+        'default-import.ts': "import fileLocking, { FileLock } from 'file-locking';\n" +
+          'console.log(JSON.stringify([fileLocking.FileLock === FileLock, typeof fileLocking.parseYaml]));\n',
+      });
+      const out = ok(run(process.execPath, [path.join(project, 'out', 'default-import.js')], { cwd: project }), `default import (${kind})`);
+      assert.equal(out.trim(), '[true,"function"]');
     });
   }
 
