@@ -15,7 +15,7 @@ import * as path from 'node:path';
 import { dumpYaml, parseYaml } from '../lib';
 import { type PeerDef } from './peers';
 import {
-  PROCESSES, fairTarget, ratioTarget, rmwPeer, runUpdates, warmthBreakdown, type RmwPeer,
+  PROCESSES, ceilingCheck, fairTarget, ratioTarget, rmwPeer, runUpdates, warmthBreakdown, type RmwPeer,
 } from './rmw';
 import { fmtCount, fmtPercent, type RunContext, type Scenario } from './util';
 
@@ -38,6 +38,10 @@ const Q_RAW_C_DURABLE = rmwPeer('queue-raw-c-durable', 'raw C, fsync + dir fsync
 const Q_OURS_ASYNC_DURABLE = rmwPeer('queue-ours-async-durable', 'ours, await execute, durable', 'node', 'ours-async', 'kernel', true, NODE);
 const Q_OURS_SYNC_DURABLE = rmwPeer('queue-ours-sync-durable', 'ours, executeSync, durable', 'node', 'ours-sync', 'kernel', true, NODE);
 const Q_PL_WFA = rmwPeer('queue-proper-lockfile', 'proper-lockfile + write-file-atomic + js-yaml (fsync)', 'node', 'proper-lockfile', { pollMs: 1 }, true, NODE);
+const Q_CEILING_DURABLE: RmwPeer = {
+  ...rmwPeer('queue-ceiling-durable', 'ceiling: ours, executeSync, durable, 1 process alone', 'node', 'ours-sync', 'kernel', true, NODE),
+  processes: 1,
+};
 const Q_RAW_C = rmwPeer('queue-raw-c', 'raw C, no fsync (no YAML)', 'c', 'reopen', 'kernel', false);
 const Q_OURS_ASYNC = rmwPeer('queue-ours-async', 'ours, await execute, durable: false', 'node', 'ours-async', 'kernel', false, NODE);
 const Q_OURS_SYNC = rmwPeer('queue-ours-sync', 'ours, executeSync, durable: false', 'node', 'ours-sync', 'kernel', false, NODE);
@@ -61,7 +65,7 @@ async function measure(def: PeerDef, ctx: RunContext): Promise<Record<string, nu
   const file = path.join(ctx.dir, 'queue.yaml');
   fs.writeFileSync(file, INITIAL_QUEUE);
   // The peers warm up on private copies of the same document.
-  for (let i = 0; i < PROCESSES; i++) fs.writeFileSync(path.join(ctx.dir, `warm-${i}.yaml`), INITIAL_QUEUE);
+  for (let i = 0; i < (peer.processes ?? PROCESSES); i++) fs.writeFileSync(path.join(ctx.dir, `warm-${i}.yaml`), INITIAL_QUEUE);
   const run = await runUpdates(peer, ctx, file, 'queue', durationMs(ctx.quick));
   const done = run.inWindow.reduce((a, b) => a + b, 0);
   const shares = run.inWindow.map((c) => c / done);
@@ -97,6 +101,7 @@ export const queue: Scenario = {
     '"× raw C" is against the no-fsync raw C row, durable rows included.',
     'raw C does not parse YAML: it rewrites the 20 KB text with "counter: N" bumped; the floor of the file system.',
     'The peers and their durability are those of scenario 6; proper-lockfile\'s row uses js-yaml to parse and dump.',
+    'The ceiling row is one process alone doing the same updates: the lock serializes every update, so no number of processes on one file can beat it.',
   ],
   metrics: [
     { key: 'opsPerSec', label: 'ops/s', better: 'higher', format: fmtCount },
@@ -104,7 +109,7 @@ export const queue: Scenario = {
     { key: 'maxShare', label: 'max share', better: 'lower', ratio: false, format: fmtPercent },
   ],
   peers: [
-    Q_RAW_C_DURABLE, Q_OURS_ASYNC_DURABLE, Q_OURS_SYNC_DURABLE, Q_PL_WFA,
+    Q_RAW_C_DURABLE, Q_OURS_ASYNC_DURABLE, Q_OURS_SYNC_DURABLE, Q_PL_WFA, Q_CEILING_DURABLE,
     Q_RAW_C, Q_OURS_ASYNC, Q_OURS_SYNC, Q_PLAN,
   ],
   baseline: Q_RAW_C.id,
@@ -113,6 +118,7 @@ export const queue: Scenario = {
     ...[Q_OURS_ASYNC_DURABLE, Q_OURS_SYNC_DURABLE].flatMap((p) => [
       ratioTarget(p, 3, Q_PL_WFA, 'proper-lockfile + wfa + js-yaml'), fairTarget(p),
     ]),
+    ceilingCheck(Q_CEILING_DURABLE, 3, Q_PL_WFA, 'proper-lockfile + wfa + js-yaml'),
     ...[Q_OURS_ASYNC, Q_OURS_SYNC].map(fairTarget),
   ],
   measure,

@@ -35,6 +35,12 @@ export interface RmwPeer extends PeerDef {
   readonly durable: boolean;
   /** Whether the peer parses the YAML and keeps the list (raw C only bumps the number). */
   readonly yaml: boolean;
+  /**
+   * How many processes run it (default PROCESSES). One process, never
+   * contended, is the ceiling of any locked design on one file: the lock
+   * serializes every update, so four processes can at best match it.
+   */
+  readonly processes?: number;
 }
 
 export const rmwPeer = (id: string, label: string, lang: PeerDef['lang'], variant: string, wait: PeerDef['wait'],
@@ -50,6 +56,11 @@ export const RMW_PL_WFA = rmwPeer('rmw-proper-lockfile', 'proper-lockfile + writ
 export const RMW_OURS_ASYNC = rmwPeer('rmw-ours-async', 'ours, await execute, durable: false', 'node', 'ours-async', 'kernel', false, NODE);
 export const RMW_OURS_SYNC = rmwPeer('rmw-ours-sync', 'ours, executeSync, durable: false', 'node', 'ours-sync', 'kernel', false, NODE);
 export const RMW_FSEXT = rmwPeer('rmw-fsext', 'fs-ext flock + temp + rename, no fsync', 'node', 'fsext', 'kernel', false, NODE);
+/** The ceiling of the durable rows: the same update, one process alone (see RmwPeer.processes). */
+export const RMW_CEILING_DURABLE: RmwPeer = {
+  ...rmwPeer('rmw-ceiling-durable', 'ceiling: ours, executeSync, durable, 1 process alone', 'node', 'ours-sync', 'kernel', true, NODE),
+  processes: 1,
+};
 export const RMW_PLAN = rmwPeer('rmw-python-plan', 'Python plan (100 ms poll), no fsync', 'python', 'plan', { pollMs: 100 }, false, 'rmw_plan.py');
 
 function readBack(file: string): { counter: unknown; recent: unknown } {
@@ -78,11 +89,12 @@ export interface UpdateRun {
  * peer scripts (their warm-up uses the same one).
  */
 export async function runUpdates(peer: RmwPeer, ctx: RunContext, file: string, shape: 'counter' | 'queue', ms: number): Promise<UpdateRun> {
+  const processes = peer.processes ?? PROCESSES;
   // No lock file is made here: proper-lockfile's lock is a directory at the
   // same path, F.lock, and the flock peers create the file themselves.
   // Process i works through its own host's view of the file; its warm-up
   // file is there too, its stamp file (unused here) local.
-  const hosts = Array.from({ length: PROCESSES }, (_, i) => hostOf(ctx, i));
+  const hosts = Array.from({ length: processes }, (_, i) => hostOf(ctx, i));
   const files = hosts.map((host, i) => ({
     lock: host.at(`${file}.lock`),
     stamp: path.join(ctx.localDir ?? ctx.dir, `stamp-${i}`),
@@ -175,6 +187,16 @@ export function ratioTarget(peer: RmwPeer, factor: number, other: RmwPeer, name:
   };
 }
 
+/**
+ * Not a target of its own: whether the ceiling row (one process alone) clears
+ * `factor` × `other`. When it does not, that target lies beyond what this
+ * machine allows any locked design, and the row says by how much.
+ */
+export function ceilingCheck(ceiling: RmwPeer, factor: number, other: RmwPeer, name: string): Target {
+  const t = ratioTarget(ceiling, factor, other, name);
+  return { ...t, text: `floor check: ≥ ${factor}× ${name} is reachable` };
+}
+
 export function fairTarget(peer: RmwPeer): Target {
   return {
     peer: peer.id, metric: 'minShare', text: `every share ≥ ${fmtPercent(STARVED_BELOW)}, nothing lost`,
@@ -237,13 +259,14 @@ export const rmw: Scenario = {
     { key: 'maxShare', label: 'max share', better: 'lower', ratio: false, format: fmtPercent },
   ],
   peers: [
-    RMW_RAW_C_DURABLE, ...OURS_DURABLE, RMW_PL_WFA,
+    RMW_RAW_C_DURABLE, ...OURS_DURABLE, RMW_PL_WFA, RMW_CEILING_DURABLE,
     RMW_RAW_C, ...OURS_FAST, RMW_FSEXT, RMW_PLAN,
   ],
   baseline: RMW_RAW_C.id,
   breakdown: warmthBreakdown([...OURS_DURABLE, ...OURS_FAST]),
   targets: [
     ...OURS_DURABLE.flatMap((p) => [ratioTarget(p, 3, RMW_PL_WFA, 'proper-lockfile + wfa'), fairTarget(p)]),
+    ceilingCheck(RMW_CEILING_DURABLE, 3, RMW_PL_WFA, 'proper-lockfile + wfa'),
     ...OURS_FAST.flatMap((p) => [ratioTarget(p, 2, RMW_PLAN, 'Python plan'), fairTarget(p)]),
   ],
   measure,
