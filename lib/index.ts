@@ -27,7 +27,7 @@ export {
   ReadModifyWrite, type ReadModifyWriteOptions, type Deserializer, type Serializer, type Written, type UpdateContext, type UpdateOutcome,
   type UpdateOptions, type NoInference,
 } from './durable/read-modify-write';
-export { FileSystemBackend, type StorageBackend, type FileSystemBackendOptions } from './storage-backend';
+export { FileSystemBackend, type StorageBackend, type FileSystemBackendOptions } from './storage/backend';
 export {
   parseYaml, dumpYaml, PYYAML_SCHEMA, YamlDate, YamlDateTime, YamlFloat, YamlTuple, YamlError, YamlParseError, YamlDumpError,
   type YamlDateTimeOptions,

@@ -5,7 +5,7 @@
 import * as assert from 'node:assert/strict';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
-import { StorageRoot } from '../../lib/storage-backend';
+import { StorageRoot } from '../../lib/storage/root';
 import { native } from '../../lib/native';
 import { sandbox } from '../helpers';
 
