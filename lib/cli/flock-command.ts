@@ -58,13 +58,54 @@ function inheritedFileError(fd: number): NodeJS.ErrnoException | null {
   return Object.assign(new Error('no file or directory is open on it'), { code: 'EBADF' });
 }
 
-const sleep = (ms: number): Promise<void> => new Promise((resolve) => setTimeout(resolve, ms));
+/**
+ * Waits for flock(fd, op) in the kernel for at most `ms`, as flock(1) does
+ * under its alarm: on a duplicate of `fd` (same open file description, so
+ * the lock it wins is `fd`'s) handed to one of the addon's waiter threads,
+ * while this thread keeps the timer. True when granted.
+ */
+function waitInKernel(fd: number, op: number, ms: number): Promise<boolean> {
+  const dup = native.dupCloexec(fd);
+  return new Promise<boolean>((resolve, reject) => {
+    let timer: NodeJS.Timeout | undefined;
+    let wait: ReturnType<typeof native.startFlockWait>;
+    try {
+      // '' as the path: no identity check, the descriptor is what is locked.
+      wait = native.startFlockWait(dup, op, '', (err, abandoned) => {
+        clearTimeout(timer);
+        if (err !== null) reject(err); // the wait closed `dup`
+        else if (abandoned === true) resolve(false); // it unlocked and closed `dup`
+        else {
+          fs.closeSync(dup); // `fd` keeps the lock
+          resolve(true);
+        }
+      });
+    } catch (err) {
+      fs.closeSync(dup);
+      reject(err);
+      return;
+    }
+    timer = setTimeout(() => {
+      wait.abandon();
+      // A grant that came in just before the abandon is ours to keep.
+      try {
+        if (wait.waitFor(0) === 'granted') {
+          fs.closeSync(dup);
+          resolve(true);
+        } else {
+          resolve(false);
+        }
+      } catch (err) {
+        reject(err);
+      }
+    }, ms);
+  });
+}
 
 /**
  * flock(2) on `fd`: true when granted, false when busy past the deadline.
- * Waiting forever blocks in the kernel (this process has nothing else to
- * do); a deadline polls with LOCK_NB, since a blocked flock(2) on this thread
- * could not be interrupted when the time is up.
+ * Waiting forever blocks this thread in the kernel (this process has nothing
+ * else to do); a deadline waits in the kernel on a waiter thread.
  */
 async function lock(fd: number, op: number, nonblock: boolean, timeoutS: number | undefined): Promise<boolean> {
   if (op === LOCK_UN) return native.flock(fd, LOCK_UN);
@@ -78,13 +119,8 @@ async function lock(fd: number, op: number, nonblock: boolean, timeoutS: number 
       }
     }
   }
-  const deadline = performance.now() + timeoutS * 1000;
-  for (let pause = 1; ; pause = Math.min(pause * 2, 25)) {
-    if (native.flock(fd, op | LOCK_NB)) return true;
-    const left = deadline - performance.now();
-    if (left <= 0) return false;
-    await sleep(Math.min(pause, left));
-  }
+  if (native.flock(fd, op | LOCK_NB)) return true;
+  return waitInKernel(fd, op, timeoutS * 1000);
 }
 
 function runCommand(command: readonly string[], lockFd: number | null): Promise<number> {

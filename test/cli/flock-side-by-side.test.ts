@@ -2,6 +2,8 @@ import * as assert from 'node:assert/strict';
 import * as fs from 'node:fs';
 import { performance } from 'node:perf_hooks';
 import { once } from 'node:events';
+import { lockHolders } from '../../lib';
+import { sleep } from '../helpers';
 import { TOOLS, type Tool, argvOf, hasFlock, holderSandbox, run, script } from './cli-helpers';
 
 // Every row of the README's table "file-locking beside flock(1)": each case runs
@@ -105,6 +107,24 @@ describe('the CLI beside util-linux flock(1): same forms, units and exit codes o
       setTimeout(() => process.kill(-(h.pid as number), 'SIGKILL'), 300);
       const [code] = await once(c, 'exit');
       assert.equal(code, 0, `${waiter} waiting for ${holder}`);
+    }
+  });
+
+  it('-w waits in the kernel (both tools): while waiting, each is listed in /proc/locks as a waiter of the lock', async function () {
+    if (process.platform !== 'linux') this.skip();
+    await t.hold('flock', [t.file('f.lock')]);
+    for (const tool of TOOLS) {
+      const [cmd, ...pre] = argvOf(tool);
+      const c = t.spawn(cmd, [...pre, '-w', '20', t.file('f.lock'), 'true']);
+      // A LOCK_NB poll never shows there: only a blocked flock(2) is a waiter.
+      let waiting = false;
+      for (let i = 0; i < 200 && !waiting; i++) {
+        waiting = lockHolders(t.file('f.lock')).some((h) => h.waiting && h.pid === c.pid);
+        if (!waiting) await sleep(15);
+      }
+      c.kill('SIGKILL');
+      await once(c, 'exit');
+      assert.ok(waiting, `${tool} -w 20 never appeared as a waiter in /proc/locks`);
     }
   });
 
