@@ -110,12 +110,21 @@ const ESCAPE_REPLACEMENTS: Record<string, string> = {
   P: '\u2029',
 };
 
+// Every token has every field, so the parser's reads see one object shape.
+function token(type: TokenType, start: Mark, end: Mark, value?: string, plain = false, style: ScalarStyle | null = null): Token {
+  return { type, start, end, value, tag: undefined, plain, style, name: undefined, version: undefined, tagDirective: undefined };
+}
+
 const ESCAPE_CODES: Record<string, number> = { x: 2, u: 4, U: 8 };
 
 export class Scanner extends Reader {
   private done = false;
   private flowLevel = 0;
+  // The tokens scanned but not yet taken are tokens[head..]: taking one
+  // moves `head` rather than shifting the array, and the array is emptied
+  // when a drained queue has taken enough to be worth it.
   private tokens: Token[] = [];
+  private head = 0;
   private tokensTaken = 0;
   private indent = -1;
   private readonly indents: number[] = [];
@@ -130,7 +139,7 @@ export class Scanner extends Reader {
 
   constructor(text: string) {
     super(text);
-    this.tokens.push({ type: '<stream start>', start: this.getMark(), end: this.getMark() });
+    this.tokens.push(token('<stream start>', this.getMark(), this.getMark()));
   }
 
   // -- public --
@@ -138,9 +147,9 @@ export class Scanner extends Reader {
   /** Whether there is a next token and, when types are given, it has one of them. */
   checkToken(a?: TokenType, b?: TokenType, c?: TokenType, d?: TokenType): boolean {
     while (this.needMoreTokens()) this.fetchMoreTokens();
-    if (this.tokens.length) {
+    if (this.tokens.length > this.head) {
       if (a === undefined) return true;
-      const type = this.tokens[0].type;
+      const type = this.tokens[this.head].type;
       return type === a || type === b || type === c || type === d;
     }
     return false;
@@ -148,14 +157,20 @@ export class Scanner extends Reader {
 
   peekToken(): Token | undefined {
     while (this.needMoreTokens()) this.fetchMoreTokens();
-    return this.tokens[0];
+    return this.tokens[this.head];
   }
 
   getToken(): Token | undefined {
     while (this.needMoreTokens()) this.fetchMoreTokens();
-    if (this.tokens.length) {
+    const tokens = this.tokens;
+    if (tokens.length > this.head) {
       this.tokensTaken++;
-      return this.tokens.shift();
+      const token = tokens[this.head++];
+      if (this.head === tokens.length && this.head >= 32) {
+        tokens.length = 0;
+        this.head = 0;
+      }
+      return token;
     }
     return undefined;
   }
@@ -164,7 +179,7 @@ export class Scanner extends Reader {
 
   private needMoreTokens(): boolean {
     if (this.done) return false;
-    if (!this.tokens.length) return true;
+    if (this.tokens.length === this.head) return true;
     if (this.simpleKeyCount === 0) return false;
     this.stalePossibleSimpleKeys();
     return this.nextPossibleSimpleKey() === this.tokensTaken;
@@ -265,7 +280,7 @@ export class Scanner extends Reader {
     const required = !this.flowLevel && this.indent === this.column;
     if (this.allowSimpleKey) {
       this.removePossibleSimpleKey();
-      const tokenNumber = this.tokensTaken + this.tokens.length;
+      const tokenNumber = this.tokensTaken + this.tokens.length - this.head;
       this.simpleKeyCount++;
       this.possibleSimpleKeys[this.flowLevel] = {
         tokenNumber,
@@ -288,12 +303,19 @@ export class Scanner extends Reader {
     }
   }
 
+  /** PyYAML's `tokens.insert(at, token)`, without splice's result array. */
+  private insertToken(at: number, token: Token): void {
+    const tokens = this.tokens;
+    for (let i = tokens.length; i > at; i--) tokens[i] = tokens[i - 1];
+    tokens[at] = token;
+  }
+
   private unwindIndent(column: number): void {
     if (this.flowLevel) return;
     while (this.indent > column) {
       const mark = this.getMark();
       this.indent = this.indents.pop() as number;
-      this.tokens.push({ type: '<block end>', start: mark, end: mark });
+      this.tokens.push(token('<block end>', mark, mark));
     }
   }
 
@@ -313,7 +335,7 @@ export class Scanner extends Reader {
     this.possibleSimpleKeys = [];
     this.simpleKeyCount = 0;
     const mark = this.getMark();
-    this.tokens.push({ type: '<stream end>', start: mark, end: mark });
+    this.tokens.push(token('<stream end>', mark, mark));
     this.done = true;
   }
 
@@ -330,7 +352,7 @@ export class Scanner extends Reader {
     this.allowSimpleKey = false;
     const start = this.getMark();
     this.forward(3);
-    this.tokens.push({ type, start, end: this.getMark() });
+    this.tokens.push(token(type, start, this.getMark()));
   }
 
   private fetchFlowCollectionStart(type: '[' | '{'): void {
@@ -339,7 +361,7 @@ export class Scanner extends Reader {
     this.allowSimpleKey = true;
     const start = this.getMark();
     this.forward();
-    this.tokens.push({ type, start, end: this.getMark() });
+    this.tokens.push(token(type, start, this.getMark()));
   }
 
   private fetchFlowCollectionEnd(type: ']' | '}'): void {
@@ -348,7 +370,7 @@ export class Scanner extends Reader {
     this.allowSimpleKey = false;
     const start = this.getMark();
     this.forward();
-    this.tokens.push({ type, start, end: this.getMark() });
+    this.tokens.push(token(type, start, this.getMark()));
   }
 
   private fetchFlowEntry(): void {
@@ -356,7 +378,7 @@ export class Scanner extends Reader {
     this.removePossibleSimpleKey();
     const start = this.getMark();
     this.forward();
-    this.tokens.push({ type: ',', start, end: this.getMark() });
+    this.tokens.push(token(',', start, this.getMark()));
   }
 
   private fetchBlockEntry(): void {
@@ -366,14 +388,14 @@ export class Scanner extends Reader {
       }
       if (this.addIndent(this.column)) {
         const mark = this.getMark();
-        this.tokens.push({ type: '<block sequence start>', start: mark, end: mark });
+        this.tokens.push(token('<block sequence start>', mark, mark));
       }
     }
     this.allowSimpleKey = true;
     this.removePossibleSimpleKey();
     const start = this.getMark();
     this.forward();
-    this.tokens.push({ type: '-', start, end: this.getMark() });
+    this.tokens.push(token('-', start, this.getMark()));
   }
 
   private fetchKey(): void {
@@ -383,28 +405,23 @@ export class Scanner extends Reader {
       }
       if (this.addIndent(this.column)) {
         const mark = this.getMark();
-        this.tokens.push({ type: '<block mapping start>', start: mark, end: mark });
+        this.tokens.push(token('<block mapping start>', mark, mark));
       }
     }
     this.allowSimpleKey = !this.flowLevel;
     this.removePossibleSimpleKey();
     const start = this.getMark();
     this.forward();
-    this.tokens.push({ type: '?', start, end: this.getMark() });
+    this.tokens.push(token('?', start, this.getMark()));
   }
 
   private fetchValue(): void {
     const key = this.possibleSimpleKeys[this.flowLevel];
     if (key) {
       this.deletePossibleSimpleKey(this.flowLevel);
-      this.tokens.splice(key.tokenNumber - this.tokensTaken, 0, { type: '?', start: key.mark, end: key.mark });
-      if (!this.flowLevel && this.addIndent(key.column)) {
-        this.tokens.splice(key.tokenNumber - this.tokensTaken, 0, {
-          type: '<block mapping start>',
-          start: key.mark,
-          end: key.mark,
-        });
-      }
+      const at = this.head + key.tokenNumber - this.tokensTaken;
+      this.insertToken(at, token('?', key.mark, key.mark));
+      if (!this.flowLevel && this.addIndent(key.column)) this.insertToken(at, token('<block mapping start>', key.mark, key.mark));
       this.allowSimpleKey = false;
     } else {
       if (!this.flowLevel && !this.allowSimpleKey) {
@@ -412,14 +429,14 @@ export class Scanner extends Reader {
       }
       if (!this.flowLevel && this.addIndent(this.column)) {
         const mark = this.getMark();
-        this.tokens.push({ type: '<block mapping start>', start: mark, end: mark });
+        this.tokens.push(token('<block mapping start>', mark, mark));
       }
       this.allowSimpleKey = !this.flowLevel;
       this.removePossibleSimpleKey();
     }
     const start = this.getMark();
     this.forward();
-    this.tokens.push({ type: ':', start, end: this.getMark() });
+    this.tokens.push(token(':', start, this.getMark()));
   }
 
   private fetchAlias(): void {
@@ -527,7 +544,7 @@ export class Scanner extends Reader {
       while (!BREAKZ.includes(this.peek())) this.forward();
     }
     this.scanDirectiveIgnoredLine(start);
-    return { type: '<directive>', start, end, name, version, tagDirective };
+    return { type: '<directive>', start, end, value: undefined, tag: undefined, plain: false, style: null, name, version, tagDirective };
   }
 
   private scanDirectiveName(start: Mark): string {
@@ -620,7 +637,7 @@ export class Scanner extends Reader {
     if (!'\0 \t\r\n\x85\u2028\u2029?:,]}%@`'.includes(ch)) {
       throw markedError(`while scanning an ${name}`, start, `expected alphabetic or numeric character, but found ${pyRepr(ch)}`, this.getMark());
     }
-    return { type, start, end: this.getMark(), value };
+    return token(type, start, this.getMark(), value);
   }
 
   private scanTag(): Token {
@@ -663,7 +680,7 @@ export class Scanner extends Reader {
     if (!SPACE_BREAKZ.includes(ch)) {
       throw markedError('while scanning a tag', start, `expected ' ', but found ${pyRepr(ch)}`, this.getMark());
     }
-    return { type: '<tag>', start, end: this.getMark(), tag: [handle, suffix] };
+    return { type: '<tag>', start, end: this.getMark(), value: undefined, tag: [handle, suffix], plain: false, style: null, name: undefined, version: undefined, tagDirective: undefined };
   }
 
   private scanBlockScalar(style: '|' | '>'): Token {
@@ -711,7 +728,7 @@ export class Scanner extends Reader {
 
     if (chomping !== false) chunks.push(lineBreak);
     if (chomping === true) chunks.push(...breaks);
-    return { type: '<scalar>', start, end, value: chunks.join(''), plain: false, style };
+    return token('<scalar>', start, end, chunks.join(''), false, style);
   }
 
   private scanBlockScalarIndicators(start: Mark): [boolean | null, number | null] {
@@ -798,7 +815,7 @@ export class Scanner extends Reader {
       chunks.push(...this.scanFlowScalarNonSpaces(double, start));
     }
     this.forward();
-    return { type: '<scalar>', start, end: this.getMark(), value: chunks.join(''), plain: false, style };
+    return token('<scalar>', start, this.getMark(), chunks.join(''), false, style);
   }
 
   private scanFlowScalarNonSpaces(double: boolean, start: Mark): string[] {
@@ -942,7 +959,7 @@ export class Scanner extends Reader {
       if (!spaces || this.code() === 0x23 || (!flow && this.column < indent)) break;
     }
     const end = endIndex < 0 ? start : endIndex === this.pointer ? this.getMark() : { index: endIndex, line: endLine, column: endColumn };
-    return { type: '<scalar>', start, end, value, plain: true, style: null };
+    return token('<scalar>', start, end, value, true, null);
   }
 
   /** Whether the ':' at `peek(length)` ends a plain scalar. */
