@@ -972,29 +972,40 @@ export class Scanner extends Reader {
   private scanPlainSpaces(_indent: number, _start: Mark): string | null {
     let length = 0;
     while (this.code(length) === 0x20) length++;
-    const whitespaces = length ? this.prefix(length) : '';
+    // Spaces within a line that has folded nothing yet are in scanPlain's
+    // slice of the input, so only the concatenating path needs them as text.
+    const whitespaces = length === 0 ? '' : this.text === null || this.plainFolded ? this.prefix(length) : ' ';
     this.forwardInLine(length);
     if (isBreak(this.code())) {
       const lineBreak = this.scanLineBreak();
       this.allowSimpleKey = true;
-      let prefix = this.prefix(3);
-      if ((prefix === '---' || prefix === '...') && BLANKZ.includes(this.peek(3))) return null;
-      const breaks: string[] = [];
-      while (' \r\n\x85\u2028\u2029'.includes(this.peek())) {
-        if (this.peek() === ' ') {
-          this.forward();
+      if (this.atDocumentMarker()) return null;
+      let breaks = '';
+      let anyBreak = false;
+      for (;;) {
+        const c = this.code();
+        if (c === 0x20) {
+          let run = 1;
+          while (this.code(run) === 0x20) run++;
+          this.forwardInLine(run);
+        } else if (isBreak(c)) {
+          breaks += this.scanLineBreak();
+          anyBreak = true;
+          if (this.atDocumentMarker()) return null;
         } else {
-          breaks.push(this.scanLineBreak());
-          prefix = this.prefix(3);
-          if ((prefix === '---' || prefix === '...') && BLANKZ.includes(this.peek(3))) return null;
+          break;
         }
       }
       this.plainFolded = true;
-      let folded = lineBreak !== '\n' ? lineBreak : breaks.length ? '' : ' ';
-      for (const br of breaks) folded += br;
-      return folded;
+      return (lineBreak !== '\n' ? lineBreak : anyBreak ? '' : ' ') + breaks;
     }
     return whitespaces;
+  }
+
+  /** Whether '---' or '...' followed by a blank (or the end) starts here. */
+  private atDocumentMarker(): boolean {
+    const c = this.code();
+    return (c === 0x2d || c === 0x2e) && this.code(1) === c && this.code(2) === c && isBlankZ(this.code(3));
   }
 
   private scanTagHandle(name: string, start: Mark): string {
