@@ -71,6 +71,8 @@ const isBreak = (c: number): boolean => c === 0x0a || c === 0x0d || c === 0x85 |
 const isBreakZ = (c: number): boolean => c === 0 || isBreak(c);
 const isBlankZ = (c: number): boolean => c === 0x20 || c === 0x09 || isBreakZ(c);
 // ,?[]{} : what ends a plain scalar inside a flow collection.
+// What ends a run of ordinary characters in a quoted scalar: quotes, '\\', blanks and breaks.
+const isFlowScalarStop = (c: number): boolean => c === 0x27 || c === 0x22 || c === 0x5c || isBlankZ(c);
 const isFlowIndicator = (c: number): boolean =>
   c === 0x2c || c === 0x3f || c === 0x5b || c === 0x5d || c === 0x7b || c === 0x7d;
 // How an ASCII character bears on the end of a plain scalar.
@@ -822,10 +824,10 @@ export class Scanner extends Reader {
     const chunks: string[] = [];
     for (;;) {
       let length = 0;
-      while (!'\'"\\\0 \t\r\n\x85\u2028\u2029'.includes(this.peek(length))) length++;
+      while (!isFlowScalarStop(this.code(length))) length++;
       if (length) {
         chunks.push(this.prefix(length));
-        this.forward(length);
+        this.forwardInLine(length);
       }
       let ch = this.peek();
       if (!double && ch === "'" && this.peek(1) === "'") {
@@ -874,7 +876,7 @@ export class Scanner extends Reader {
   private scanFlowScalarSpaces(double: boolean, start: Mark): string[] {
     const chunks: string[] = [];
     let length = 0;
-    while (' \t'.includes(this.peek(length))) length++;
+    for (let c = this.code(); c === 0x20 || c === 0x09; c = this.code(length)) length++;
     const whitespaces = this.prefix(length);
     this.forward(length);
     const ch = this.peek();
