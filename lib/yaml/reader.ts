@@ -14,7 +14,35 @@
 import { Buffer } from 'node:buffer';
 import { YamlDecodeError, YamlParseError, type Mark, type YamlEncoding } from './error';
 
-const NON_PRINTABLE = /[^\x09\x0A\x0D\x20-\x7E\x85\xA0-\uD7FF\uE000-\uFFFD\u{10000}-\u{10FFFF}]/u;
+/**
+ * One pass over the input for what the reader needs to know: the first
+ * character PyYAML's reader refuses (not #x9, #xA, #xD, #x20-#x7E, #x85,
+ * #xA0-#xD7FF, #xE000-#xFFFD or #x10000-#x10FFFF; a lone surrogate is
+ * refused), whether there are astral characters, and whether U+FEFF occurs.
+ */
+function scanCharacters(text: string): { bad: number; astral: boolean; bom: boolean } {
+  let astral = false;
+  let bom = false;
+  const length = text.length;
+  for (let i = 0; i < length; i++) {
+    const c = text.charCodeAt(i);
+    if (c >= 0x20 && c <= 0x7e) continue;
+    if (c === 0x0a || c === 0x09 || c === 0x0d || c === 0x85 || (c >= 0xa0 && c <= 0xd7ff) || (c >= 0xe000 && c <= 0xfffd)) {
+      if (c === 0xfeff) bom = true;
+      continue;
+    }
+    if (c >= 0xd800 && c <= 0xdbff && i + 1 < length) {
+      const low = text.charCodeAt(i + 1);
+      if (low >= 0xdc00 && low <= 0xdfff) {
+        astral = true;
+        i++;
+        continue;
+      }
+    }
+    return { bad: i, astral, bom };
+  }
+  return { bad: -1, astral, bom };
+}
 const LINE_BREAKS = '\n\x85\u2028\u2029';
 
 const UTF8_DECODER = new TextDecoder('utf-8', { fatal: true, ignoreBOM: true });
@@ -109,21 +137,21 @@ export class Reader {
   protected column = 0;
 
   constructor(text: string) {
-    const bad = NON_PRINTABLE.exec(text);
-    if (bad) {
-      const before = text.slice(0, bad.index);
+    const scan = scanCharacters(text);
+    if (scan.bad >= 0) {
+      const before = text.slice(0, scan.bad);
       const line = before.split('\n').length;
       const column = Array.from(before.slice(before.lastIndexOf('\n') + 1)).length + 1;
-      const code = bad[0].codePointAt(0) ?? 0;
+      const code = text.codePointAt(scan.bad) ?? 0;
       throw new YamlParseError(
         `unacceptable character #x${code.toString(16).padStart(4, '0')}: special characters are not allowed (line ${line}, column ${column})`,
         line,
         column,
       );
     }
-    this.buffer = /[\uD800-\uDFFF]/.test(text) ? [...Array.from(text), '\0'] : `${text}\0`;
+    this.buffer = scan.astral ? [...Array.from(text), '\0'] : `${text}\0`;
     this.text = typeof this.buffer === 'string' ? this.buffer : null;
-    this.noBom = !text.includes('\uFEFF');
+    this.noBom = !scan.bom;
   }
 
   /** The code of `peek(index)` (0 at and beyond the end). */
