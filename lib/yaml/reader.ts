@@ -14,34 +14,21 @@
 import { Buffer } from 'node:buffer';
 import { YamlDecodeError, YamlParseError, type Mark, type YamlEncoding } from './error';
 
+const NON_PRINTABLE = /[^\x09\x0A\x0D\x20-\x7E\x85\xA0-\uD7FF\uE000-\uFFFD\u{10000}-\u{10FFFF}]/u;
+// Most documents are printable ASCII, which answers all three questions of
+// scanCharacters at once; a non-unicode regex decides that fastest (a
+// charCodeAt loop took 2.5x as long as this on the bench document).
+const PRINTABLE_ASCII = /^[\x09\x0A\x0D\x20-\x7E]*$/;
+
 /**
- * One pass over the input for what the reader needs to know: the first
- * character PyYAML's reader refuses (not #x9, #xA, #xD, #x20-#x7E, #x85,
- * #xA0-#xD7FF, #xE000-#xFFFD or #x10000-#x10FFFF; a lone surrogate is
- * refused), whether there are astral characters, and whether U+FEFF occurs.
+ * What the reader needs to know of the input: the first character PyYAML's
+ * reader refuses (index, or -1), whether there are astral characters, and
+ * whether U+FEFF occurs.
  */
 function scanCharacters(text: string): { bad: number; astral: boolean; bom: boolean } {
-  let astral = false;
-  let bom = false;
-  const length = text.length;
-  for (let i = 0; i < length; i++) {
-    const c = text.charCodeAt(i);
-    if (c >= 0x20 && c <= 0x7e) continue;
-    if (c === 0x0a || c === 0x09 || c === 0x0d || c === 0x85 || (c >= 0xa0 && c <= 0xd7ff) || (c >= 0xe000 && c <= 0xfffd)) {
-      if (c === 0xfeff) bom = true;
-      continue;
-    }
-    if (c >= 0xd800 && c <= 0xdbff && i + 1 < length) {
-      const low = text.charCodeAt(i + 1);
-      if (low >= 0xdc00 && low <= 0xdfff) {
-        astral = true;
-        i++;
-        continue;
-      }
-    }
-    return { bad: i, astral, bom };
-  }
-  return { bad: -1, astral, bom };
+  if (PRINTABLE_ASCII.test(text)) return { bad: -1, astral: false, bom: false };
+  const bad = NON_PRINTABLE.exec(text);
+  return { bad: bad === null ? -1 : bad.index, astral: /[\uD800-\uDFFF]/.test(text), bom: text.includes('\uFEFF') };
 }
 const LINE_BREAKS = '\n\x85\u2028\u2029';
 
