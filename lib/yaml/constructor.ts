@@ -493,7 +493,9 @@ export class Constructor {
         // a str-tagged scalar constructs to its text, anchored or not
         const keyNode = pair[0];
         const key = keyNode.kind === 'scalar' ? keyNode.value : (this.constructObject(keyNode) as string);
-        setOwn(data, key, this.constructObject(pair[1]));
+        // likewise a str-tagged scalar value, the commonest value there is
+        const valueNode = pair[1];
+        setOwn(data, key, valueNode.kind === 'scalar' && valueNode.tag === TAG.str ? valueNode.value : this.constructObject(valueNode));
       }
       return data;
     }
