@@ -293,6 +293,11 @@ function setOwn(target: Record<string, unknown>, key: string, value: unknown): v
   }
 }
 
+function allKeysStr(pairs: ReadonlyArray<[YamlNode, YamlNode]>): boolean {
+  for (let i = 0; i < pairs.length; i++) if (pairs[i][0].tag !== TAG.str) return false;
+  return true;
+}
+
 export class Constructor {
   private readonly constructed = new Map<YamlNode, unknown>();
   private readonly inProgress = new Set<YamlNode>();
@@ -466,23 +471,31 @@ export class Constructor {
   }
 
   private constructYamlMap(node: YamlNode): Record<string, unknown> | Map<unknown, unknown> {
-    const pairs = node.kind === 'mapping' ? (this.flattenMapping(node), node.value) : null;
     // A mapping whose keys are all strings becomes a plain object; any other
-    // key type needs a Map to keep its Python type.
-    let stringKeys = pairs !== null;
-    if (pairs !== null) {
-      for (const pair of pairs) {
-        if (pair[0].tag !== TAG.str) {
-          stringKeys = false;
-          break;
-        }
+    // key type needs a Map to keep its Python type. Keys tagged str are
+    // neither '<<' nor '=', so such a mapping has nothing to flatten, and
+    // flattening (which can only retag '=' keys to str) is needed only
+    // when some key is not str yet.
+    let pairs: Array<[YamlNode, YamlNode]> | null = null;
+    let stringKeys = false;
+    if (node.kind === 'mapping') {
+      pairs = node.value;
+      stringKeys = allKeysStr(pairs);
+      if (!stringKeys) {
+        this.flattenMapping(node);
+        pairs = node.value;
+        stringKeys = allKeysStr(pairs);
       }
     }
     if (stringKeys) {
       const data = this.register(node, {} as Record<string, unknown>);
       for (const pair of pairs as Array<[YamlNode, YamlNode]>) {
-        const key = this.constructObject(pair[0]) as string;
-        setOwn(data, key, this.constructObject(pair[1]));
+        // a str-tagged scalar constructs to its text, anchored or not
+        const keyNode = pair[0];
+        const key = keyNode.kind === 'scalar' ? keyNode.value : (this.constructObject(keyNode) as string);
+        // likewise a str-tagged scalar value, the commonest value there is
+        const valueNode = pair[1];
+        setOwn(data, key, valueNode.kind === 'scalar' && valueNode.tag === TAG.str ? valueNode.value : this.constructObject(valueNode));
       }
       return data;
     }

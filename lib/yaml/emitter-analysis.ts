@@ -66,13 +66,47 @@ const EMPTY_ANALYSIS: ScalarAnalysis = {
   simple: false,
 };
 
+// Characters that set no flag of analyze_scalar wherever they stand, except
+// '-' and '.' first (an indicator, or the start of '---' / '...').
+const INERT = new Uint8Array(128);
+for (let c = 0x30; c <= 0x39; c++) INERT[c] = 1;
+for (let c = 0x41; c <= 0x5a; c++) INERT[c] = INERT[c + 0x20] = 1;
+for (const ch of '_-./()+=$^~;') INERT[ch.charCodeAt(0)] = 1;
+
+/**
+ * `Emitter.analyze_scalar`, answered without the full walk for the common
+ * text: inert characters with spaces between them (no leading or
+ * trailing space) allow every style, as the full walk would find. The
+ * test file test/yaml/dump-fast-paths.test.ts checks both agree.
+ */
+export function analyzeScalar(value: string): ScalarAnalysis {
+  const length = value.length;
+  if (length === 0) return EMPTY_ANALYSIS;
+  const first = value.charCodeAt(0);
+  if (first >= 128 || INERT[first] === 0 || first === 0x2d || first === 0x2e) return analyzeScalarFully(value);
+  let spaces = false;
+  for (let i = 1; i < length; i++) {
+    const c = value.charCodeAt(i);
+    if (c === 0x20) {
+      if (i === length - 1) return analyzeScalarFully(value);
+      spaces = true;
+    } else if (c >= 128 || INERT[c] === 0) {
+      return analyzeScalarFully(value);
+    }
+  }
+  return {
+    scalar: value, empty: false, multiline: false, allowFlowPlain: true, allowBlockPlain: true, allowSingleQuoted: true,
+    allowBlock: true, simple: !spaces,
+  };
+}
+
 /**
  * `Emitter.analyze_scalar`. It walks UTF-16 units rather than code points:
  * a surrogate is a special character, which rules out every style but
  * double quotes, so the flags come out as Python's; only `scalar`, which
  * the writers index, is by code point.
  */
-export function analyzeScalar(value: string): ScalarAnalysis {
+export function analyzeScalarFully(value: string): ScalarAnalysis {
   const length = value.length;
   if (length === 0) return EMPTY_ANALYSIS;
   let blockIndicators = false;

@@ -445,7 +445,7 @@ export class Emitter {
         // The representer never asks for folded style.
         throw new YamlDumpError('folded scalars are not supported', '');
       default:
-        this.writePlain(text, split, this.analysis.simple);
+        this.writePlain(text, split, this.analysis.simple, this.analysis.multiline);
     }
     this.analysis = null;
     this.style = null;
@@ -619,7 +619,7 @@ export class Emitter {
     }
   }
 
-  private writePlain(text: CodePoints, split: boolean, simple: boolean): void {
+  private writePlain(text: CodePoints, split: boolean, simple: boolean, multiline: boolean): void {
     if (this.rootContext) this.openEnded = true;
     if (!text.length) return;
     if (!this.whitespace) {
@@ -628,8 +628,11 @@ export class Emitter {
     }
     this.whitespace = false;
     this.indention = false;
-    if (simple) {
-      // nothing to fold or break: the loop below would write it in one span
+    // Nothing to fold or break, so the loop below would write it all as
+    // it is: no space at all, or no line break and no single space at which
+    // the column could pass BEST_WIDTH (the loop folds only there, and only
+    // once the column is beyond it).
+    if (simple || (!multiline && typeof text === 'string' && (!split || this.column + text.length <= BEST_WIDTH))) {
       this.column += text.length;
       this.write(text as string);
       return;

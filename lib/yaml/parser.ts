@@ -40,6 +40,22 @@ export type ParseEvent =
 export type ParseEventType = ParseEvent['type'];
 type State = () => ParseEvent;
 
+// Every event has every field, so the composer's reads see one object shape.
+function event(
+  type: ParseEventType,
+  start: Mark,
+  end: Mark,
+  anchor: string | null = null,
+  tag: string | null = null,
+  implicit: boolean | readonly [boolean, boolean] = false,
+  value = '',
+  style: ScalarStyle | null = null,
+  flowStyle: boolean | null = null,
+  explicit = false,
+): ParseEvent {
+  return { type, start, end, anchor, tag, implicit, value, style, flowStyle, explicit } as unknown as ParseEvent;
+}
+
 // Shared: events are never changed after they are made.
 const PLAIN_IMPLICIT = [true, false] as const;
 const QUOTED_IMPLICIT = [false, true] as const;
@@ -98,7 +114,7 @@ export class Parser {
   private readonly parseStreamStart = (): ParseEvent => {
     const token = this.take();
     this.state = this.parseImplicitDocumentStart;
-    return { type: 'StreamStart', start: token.start, end: token.end };
+    return event('StreamStart', token.start, token.end);
   };
 
   private readonly parseImplicitDocumentStart = (): ParseEvent => {
@@ -107,7 +123,7 @@ export class Parser {
       const mark = this.token().start;
       this.states.push(this.parseDocumentEnd);
       this.state = this.parseBlockNode;
-      return { type: 'DocumentStart', start: mark, end: mark, explicit: false };
+      return event('DocumentStart', mark, mark);
     }
     return this.parseDocumentStart();
   };
@@ -123,11 +139,11 @@ export class Parser {
       const token = this.take();
       this.states.push(this.parseDocumentEnd);
       this.state = this.parseDocumentContent;
-      return { type: 'DocumentStart', start, end: token.end, explicit: true };
+      return event('DocumentStart', start, token.end, null, null, false, '', null, null, true);
     }
     const token = this.take();
     this.state = null;
-    return { type: 'StreamEnd', start: token.start, end: token.end };
+    return event('StreamEnd', token.start, token.end);
   };
 
   private readonly parseDocumentEnd = (): ParseEvent => {
@@ -141,7 +157,7 @@ export class Parser {
       explicit = true;
     }
     this.state = this.parseDocumentStart;
-    return { type: 'DocumentEnd', start, end, explicit };
+    return event('DocumentEnd', start, end, null, null, false, '', null, null, explicit);
   };
 
   private readonly parseDocumentContent = (): ParseEvent => {
@@ -189,7 +205,7 @@ export class Parser {
     if (next.type === '<alias>') {
       const token = this.take();
       this.state = this.popState();
-      return { type: 'Alias', start: token.start, end: token.end, anchor: token.value as string };
+      return event('Alias', token.start, token.end, token.value as string);
     }
     let anchor: string | null = null;
     let tagPair: readonly [string | null, string] | null = null;
@@ -238,7 +254,7 @@ export class Parser {
     if (indentlessSequence && next.type === '-') {
       end = next.end;
       this.state = this.parseIndentlessSequenceEntry;
-      return { type: 'SequenceStart', start, end: end as Mark, anchor, tag, implicit, flowStyle: null };
+      return event('SequenceStart', start, end as Mark, anchor, tag, implicit);
     }
     if (next.type === '<scalar>') {
       const token = this.take();
@@ -247,36 +263,27 @@ export class Parser {
       else if (tag === null) scalarImplicit = QUOTED_IMPLICIT;
       else scalarImplicit = EXPLICIT;
       this.state = this.popState();
-      return {
-        type: 'Scalar',
-        start,
-        end: token.end,
-        anchor,
-        tag,
-        implicit: scalarImplicit,
-        value: token.value as string,
-        style: token.style ?? null,
-      };
+      return event('Scalar', start, token.end, anchor, tag, scalarImplicit, token.value as string, token.style ?? null);
     }
     if (next.type === '[') {
       this.state = this.parseFlowSequenceFirstEntry;
-      return { type: 'SequenceStart', start, end: next.end, anchor, tag, implicit, flowStyle: true };
+      return event('SequenceStart', start, next.end, anchor, tag, implicit, '', null, true);
     }
     if (next.type === '{') {
       this.state = this.parseFlowMappingFirstKey;
-      return { type: 'MappingStart', start, end: next.end, anchor, tag, implicit, flowStyle: true };
+      return event('MappingStart', start, next.end, anchor, tag, implicit, '', null, true);
     }
     if (block && next.type === '<block sequence start>') {
       this.state = this.parseBlockSequenceFirstEntry;
-      return { type: 'SequenceStart', start, end: next.start, anchor, tag, implicit, flowStyle: false };
+      return event('SequenceStart', start, next.start, anchor, tag, implicit, '', null, false);
     }
     if (block && next.type === '<block mapping start>') {
       this.state = this.parseBlockMappingFirstKey;
-      return { type: 'MappingStart', start, end: next.start, anchor, tag, implicit, flowStyle: false };
+      return event('MappingStart', start, next.start, anchor, tag, implicit, '', null, false);
     }
     if (anchor !== null || tag !== null) {
       this.state = this.popState();
-      return { type: 'Scalar', start, end: end as Mark, anchor, tag, implicit: [implicit, false], value: '', style: null };
+      return event('Scalar', start, end as Mark, anchor, tag, [implicit, false]);
     }
     const token = this.token();
     throw markedError(
@@ -309,7 +316,7 @@ export class Parser {
     const token = this.take();
     this.state = this.popState();
     this.marks.pop();
-    return { type: 'SequenceEnd', start: token.start, end: token.end };
+    return event('SequenceEnd', token.start, token.end);
   };
 
   private readonly parseIndentlessSequenceEntry = (): ParseEvent => {
@@ -324,7 +331,7 @@ export class Parser {
     }
     const token = this.token();
     this.state = this.popState();
-    return { type: 'SequenceEnd', start: token.start, end: token.start };
+    return event('SequenceEnd', token.start, token.start);
   };
 
   private readonly parseBlockMappingFirstKey = (): ParseEvent => {
@@ -349,7 +356,7 @@ export class Parser {
     const token = this.take();
     this.state = this.popState();
     this.marks.pop();
-    return { type: 'MappingEnd', start: token.start, end: token.end };
+    return event('MappingEnd', token.start, token.end);
   };
 
   private readonly parseBlockMappingValue = (): ParseEvent => {
@@ -386,7 +393,7 @@ export class Parser {
       if (this.scanner.checkToken('?')) {
         const token = this.token();
         this.state = this.parseFlowSequenceEntryMappingKey;
-        return { type: 'MappingStart', start: token.start, end: token.end, anchor: null, tag: null, implicit: true, flowStyle: true };
+        return event('MappingStart', token.start, token.end, null, null, true, '', null, true);
       } else if (!this.scanner.checkToken(']')) {
         this.states.push(this.parseFlowSequenceEntryState);
         return this.parseFlowNode();
@@ -395,7 +402,7 @@ export class Parser {
     const token = this.take();
     this.state = this.popState();
     this.marks.pop();
-    return { type: 'SequenceEnd', start: token.start, end: token.end };
+    return event('SequenceEnd', token.start, token.end);
   }
 
   private readonly parseFlowSequenceEntryMappingKey = (): ParseEvent => {
@@ -425,7 +432,7 @@ export class Parser {
   private readonly parseFlowSequenceEntryMappingEnd = (): ParseEvent => {
     this.state = this.parseFlowSequenceEntryState;
     const mark = this.token().start;
-    return { type: 'MappingEnd', start: mark, end: mark };
+    return event('MappingEnd', mark, mark);
   };
 
   private readonly parseFlowMappingFirstKey = (): ParseEvent => {
@@ -461,7 +468,7 @@ export class Parser {
     const token = this.take();
     this.state = this.popState();
     this.marks.pop();
-    return { type: 'MappingEnd', start: token.start, end: token.end };
+    return event('MappingEnd', token.start, token.end);
   }
 
   private readonly parseFlowMappingValue = (): ParseEvent => {
@@ -484,6 +491,6 @@ export class Parser {
   };
 
   private processEmptyScalar(mark: Mark): ParseEvent {
-    return { type: 'Scalar', start: mark, end: mark, anchor: null, tag: null, implicit: PLAIN_IMPLICIT, value: '', style: null };
+    return event('Scalar', mark, mark, null, null, PLAIN_IMPLICIT);
   }
 }

@@ -71,6 +71,8 @@ const isBreak = (c: number): boolean => c === 0x0a || c === 0x0d || c === 0x85 |
 const isBreakZ = (c: number): boolean => c === 0 || isBreak(c);
 const isBlankZ = (c: number): boolean => c === 0x20 || c === 0x09 || isBreakZ(c);
 // ,?[]{} : what ends a plain scalar inside a flow collection.
+// What ends a run of ordinary characters in a quoted scalar: quotes, '\\', blanks and breaks.
+const isFlowScalarStop = (c: number): boolean => c === 0x27 || c === 0x22 || c === 0x5c || isBlankZ(c);
 const isFlowIndicator = (c: number): boolean =>
   c === 0x2c || c === 0x3f || c === 0x5b || c === 0x5d || c === 0x7b || c === 0x7d;
 // How an ASCII character bears on the end of a plain scalar.
@@ -110,12 +112,21 @@ const ESCAPE_REPLACEMENTS: Record<string, string> = {
   P: '\u2029',
 };
 
+// Every token has every field, so the parser's reads see one object shape.
+function token(type: TokenType, start: Mark, end: Mark, value?: string, plain = false, style: ScalarStyle | null = null): Token {
+  return { type, start, end, value, tag: undefined, plain, style, name: undefined, version: undefined, tagDirective: undefined };
+}
+
 const ESCAPE_CODES: Record<string, number> = { x: 2, u: 4, U: 8 };
 
 export class Scanner extends Reader {
   private done = false;
   private flowLevel = 0;
+  // The tokens scanned but not yet taken are tokens[head..]: taking one
+  // moves `head` rather than shifting the array, and the array is emptied
+  // when a drained queue has taken enough to be worth it.
   private tokens: Token[] = [];
+  private head = 0;
   private tokensTaken = 0;
   private indent = -1;
   private readonly indents: number[] = [];
@@ -130,7 +141,7 @@ export class Scanner extends Reader {
 
   constructor(text: string) {
     super(text);
-    this.tokens.push({ type: '<stream start>', start: this.getMark(), end: this.getMark() });
+    this.tokens.push(token('<stream start>', this.getMark(), this.getMark()));
   }
 
   // -- public --
@@ -138,9 +149,9 @@ export class Scanner extends Reader {
   /** Whether there is a next token and, when types are given, it has one of them. */
   checkToken(a?: TokenType, b?: TokenType, c?: TokenType, d?: TokenType): boolean {
     while (this.needMoreTokens()) this.fetchMoreTokens();
-    if (this.tokens.length) {
+    if (this.tokens.length > this.head) {
       if (a === undefined) return true;
-      const type = this.tokens[0].type;
+      const type = this.tokens[this.head].type;
       return type === a || type === b || type === c || type === d;
     }
     return false;
@@ -148,14 +159,20 @@ export class Scanner extends Reader {
 
   peekToken(): Token | undefined {
     while (this.needMoreTokens()) this.fetchMoreTokens();
-    return this.tokens[0];
+    return this.tokens[this.head];
   }
 
   getToken(): Token | undefined {
     while (this.needMoreTokens()) this.fetchMoreTokens();
-    if (this.tokens.length) {
+    const tokens = this.tokens;
+    if (tokens.length > this.head) {
       this.tokensTaken++;
-      return this.tokens.shift();
+      const token = tokens[this.head++];
+      if (this.head === tokens.length && this.head >= 32) {
+        tokens.length = 0;
+        this.head = 0;
+      }
+      return token;
     }
     return undefined;
   }
@@ -164,7 +181,7 @@ export class Scanner extends Reader {
 
   private needMoreTokens(): boolean {
     if (this.done) return false;
-    if (!this.tokens.length) return true;
+    if (this.tokens.length === this.head) return true;
     if (this.simpleKeyCount === 0) return false;
     this.stalePossibleSimpleKeys();
     return this.nextPossibleSimpleKey() === this.tokensTaken;
@@ -265,7 +282,7 @@ export class Scanner extends Reader {
     const required = !this.flowLevel && this.indent === this.column;
     if (this.allowSimpleKey) {
       this.removePossibleSimpleKey();
-      const tokenNumber = this.tokensTaken + this.tokens.length;
+      const tokenNumber = this.tokensTaken + this.tokens.length - this.head;
       this.simpleKeyCount++;
       this.possibleSimpleKeys[this.flowLevel] = {
         tokenNumber,
@@ -288,12 +305,19 @@ export class Scanner extends Reader {
     }
   }
 
+  /** PyYAML's `tokens.insert(at, token)`, without splice's result array. */
+  private insertToken(at: number, token: Token): void {
+    const tokens = this.tokens;
+    for (let i = tokens.length; i > at; i--) tokens[i] = tokens[i - 1];
+    tokens[at] = token;
+  }
+
   private unwindIndent(column: number): void {
     if (this.flowLevel) return;
     while (this.indent > column) {
       const mark = this.getMark();
       this.indent = this.indents.pop() as number;
-      this.tokens.push({ type: '<block end>', start: mark, end: mark });
+      this.tokens.push(token('<block end>', mark, mark));
     }
   }
 
@@ -313,7 +337,7 @@ export class Scanner extends Reader {
     this.possibleSimpleKeys = [];
     this.simpleKeyCount = 0;
     const mark = this.getMark();
-    this.tokens.push({ type: '<stream end>', start: mark, end: mark });
+    this.tokens.push(token('<stream end>', mark, mark));
     this.done = true;
   }
 
@@ -330,7 +354,7 @@ export class Scanner extends Reader {
     this.allowSimpleKey = false;
     const start = this.getMark();
     this.forward(3);
-    this.tokens.push({ type, start, end: this.getMark() });
+    this.tokens.push(token(type, start, this.getMark()));
   }
 
   private fetchFlowCollectionStart(type: '[' | '{'): void {
@@ -339,7 +363,7 @@ export class Scanner extends Reader {
     this.allowSimpleKey = true;
     const start = this.getMark();
     this.forward();
-    this.tokens.push({ type, start, end: this.getMark() });
+    this.tokens.push(token(type, start, this.getMark()));
   }
 
   private fetchFlowCollectionEnd(type: ']' | '}'): void {
@@ -348,7 +372,7 @@ export class Scanner extends Reader {
     this.allowSimpleKey = false;
     const start = this.getMark();
     this.forward();
-    this.tokens.push({ type, start, end: this.getMark() });
+    this.tokens.push(token(type, start, this.getMark()));
   }
 
   private fetchFlowEntry(): void {
@@ -356,7 +380,7 @@ export class Scanner extends Reader {
     this.removePossibleSimpleKey();
     const start = this.getMark();
     this.forward();
-    this.tokens.push({ type: ',', start, end: this.getMark() });
+    this.tokens.push(token(',', start, this.getMark()));
   }
 
   private fetchBlockEntry(): void {
@@ -366,14 +390,14 @@ export class Scanner extends Reader {
       }
       if (this.addIndent(this.column)) {
         const mark = this.getMark();
-        this.tokens.push({ type: '<block sequence start>', start: mark, end: mark });
+        this.tokens.push(token('<block sequence start>', mark, mark));
       }
     }
     this.allowSimpleKey = true;
     this.removePossibleSimpleKey();
     const start = this.getMark();
     this.forward();
-    this.tokens.push({ type: '-', start, end: this.getMark() });
+    this.tokens.push(token('-', start, this.getMark()));
   }
 
   private fetchKey(): void {
@@ -383,28 +407,23 @@ export class Scanner extends Reader {
       }
       if (this.addIndent(this.column)) {
         const mark = this.getMark();
-        this.tokens.push({ type: '<block mapping start>', start: mark, end: mark });
+        this.tokens.push(token('<block mapping start>', mark, mark));
       }
     }
     this.allowSimpleKey = !this.flowLevel;
     this.removePossibleSimpleKey();
     const start = this.getMark();
     this.forward();
-    this.tokens.push({ type: '?', start, end: this.getMark() });
+    this.tokens.push(token('?', start, this.getMark()));
   }
 
   private fetchValue(): void {
     const key = this.possibleSimpleKeys[this.flowLevel];
     if (key) {
       this.deletePossibleSimpleKey(this.flowLevel);
-      this.tokens.splice(key.tokenNumber - this.tokensTaken, 0, { type: '?', start: key.mark, end: key.mark });
-      if (!this.flowLevel && this.addIndent(key.column)) {
-        this.tokens.splice(key.tokenNumber - this.tokensTaken, 0, {
-          type: '<block mapping start>',
-          start: key.mark,
-          end: key.mark,
-        });
-      }
+      const at = this.head + key.tokenNumber - this.tokensTaken;
+      this.insertToken(at, token('?', key.mark, key.mark));
+      if (!this.flowLevel && this.addIndent(key.column)) this.insertToken(at, token('<block mapping start>', key.mark, key.mark));
       this.allowSimpleKey = false;
     } else {
       if (!this.flowLevel && !this.allowSimpleKey) {
@@ -412,14 +431,14 @@ export class Scanner extends Reader {
       }
       if (!this.flowLevel && this.addIndent(this.column)) {
         const mark = this.getMark();
-        this.tokens.push({ type: '<block mapping start>', start: mark, end: mark });
+        this.tokens.push(token('<block mapping start>', mark, mark));
       }
       this.allowSimpleKey = !this.flowLevel;
       this.removePossibleSimpleKey();
     }
     const start = this.getMark();
     this.forward();
-    this.tokens.push({ type: ':', start, end: this.getMark() });
+    this.tokens.push(token(':', start, this.getMark()));
   }
 
   private fetchAlias(): void {
@@ -527,7 +546,7 @@ export class Scanner extends Reader {
       while (!BREAKZ.includes(this.peek())) this.forward();
     }
     this.scanDirectiveIgnoredLine(start);
-    return { type: '<directive>', start, end, name, version, tagDirective };
+    return { type: '<directive>', start, end, value: undefined, tag: undefined, plain: false, style: null, name, version, tagDirective };
   }
 
   private scanDirectiveName(start: Mark): string {
@@ -620,7 +639,7 @@ export class Scanner extends Reader {
     if (!'\0 \t\r\n\x85\u2028\u2029?:,]}%@`'.includes(ch)) {
       throw markedError(`while scanning an ${name}`, start, `expected alphabetic or numeric character, but found ${pyRepr(ch)}`, this.getMark());
     }
-    return { type, start, end: this.getMark(), value };
+    return token(type, start, this.getMark(), value);
   }
 
   private scanTag(): Token {
@@ -663,7 +682,7 @@ export class Scanner extends Reader {
     if (!SPACE_BREAKZ.includes(ch)) {
       throw markedError('while scanning a tag', start, `expected ' ', but found ${pyRepr(ch)}`, this.getMark());
     }
-    return { type: '<tag>', start, end: this.getMark(), tag: [handle, suffix] };
+    return { type: '<tag>', start, end: this.getMark(), value: undefined, tag: [handle, suffix], plain: false, style: null, name: undefined, version: undefined, tagDirective: undefined };
   }
 
   private scanBlockScalar(style: '|' | '>'): Token {
@@ -711,7 +730,7 @@ export class Scanner extends Reader {
 
     if (chomping !== false) chunks.push(lineBreak);
     if (chomping === true) chunks.push(...breaks);
-    return { type: '<scalar>', start, end, value: chunks.join(''), plain: false, style };
+    return token('<scalar>', start, end, chunks.join(''), false, style);
   }
 
   private scanBlockScalarIndicators(start: Mark): [boolean | null, number | null] {
@@ -798,17 +817,17 @@ export class Scanner extends Reader {
       chunks.push(...this.scanFlowScalarNonSpaces(double, start));
     }
     this.forward();
-    return { type: '<scalar>', start, end: this.getMark(), value: chunks.join(''), plain: false, style };
+    return token('<scalar>', start, this.getMark(), chunks.join(''), false, style);
   }
 
   private scanFlowScalarNonSpaces(double: boolean, start: Mark): string[] {
     const chunks: string[] = [];
     for (;;) {
       let length = 0;
-      while (!'\'"\\\0 \t\r\n\x85\u2028\u2029'.includes(this.peek(length))) length++;
+      while (!isFlowScalarStop(this.code(length))) length++;
       if (length) {
         chunks.push(this.prefix(length));
-        this.forward(length);
+        this.forwardInLine(length);
       }
       let ch = this.peek();
       if (!double && ch === "'" && this.peek(1) === "'") {
@@ -857,7 +876,7 @@ export class Scanner extends Reader {
   private scanFlowScalarSpaces(double: boolean, start: Mark): string[] {
     const chunks: string[] = [];
     let length = 0;
-    while (' \t'.includes(this.peek(length))) length++;
+    for (let c = this.code(); c === 0x20 || c === 0x09; c = this.code(length)) length++;
     const whitespaces = this.prefix(length);
     this.forward(length);
     const ch = this.peek();
@@ -942,7 +961,7 @@ export class Scanner extends Reader {
       if (!spaces || this.code() === 0x23 || (!flow && this.column < indent)) break;
     }
     const end = endIndex < 0 ? start : endIndex === this.pointer ? this.getMark() : { index: endIndex, line: endLine, column: endColumn };
-    return { type: '<scalar>', start, end, value, plain: true, style: null };
+    return token('<scalar>', start, end, value, true, null);
   }
 
   /** Whether the ':' at `peek(length)` ends a plain scalar. */
@@ -955,29 +974,40 @@ export class Scanner extends Reader {
   private scanPlainSpaces(_indent: number, _start: Mark): string | null {
     let length = 0;
     while (this.code(length) === 0x20) length++;
-    const whitespaces = length ? this.prefix(length) : '';
+    // Spaces within a line that has folded nothing yet are in scanPlain's
+    // slice of the input, so only the concatenating path needs them as text.
+    const whitespaces = length === 0 ? '' : this.text === null || this.plainFolded ? this.prefix(length) : ' ';
     this.forwardInLine(length);
     if (isBreak(this.code())) {
       const lineBreak = this.scanLineBreak();
       this.allowSimpleKey = true;
-      let prefix = this.prefix(3);
-      if ((prefix === '---' || prefix === '...') && BLANKZ.includes(this.peek(3))) return null;
-      const breaks: string[] = [];
-      while (' \r\n\x85\u2028\u2029'.includes(this.peek())) {
-        if (this.peek() === ' ') {
-          this.forward();
+      if (this.atDocumentMarker()) return null;
+      let breaks = '';
+      let anyBreak = false;
+      for (;;) {
+        const c = this.code();
+        if (c === 0x20) {
+          let run = 1;
+          while (this.code(run) === 0x20) run++;
+          this.forwardInLine(run);
+        } else if (isBreak(c)) {
+          breaks += this.scanLineBreak();
+          anyBreak = true;
+          if (this.atDocumentMarker()) return null;
         } else {
-          breaks.push(this.scanLineBreak());
-          prefix = this.prefix(3);
-          if ((prefix === '---' || prefix === '...') && BLANKZ.includes(this.peek(3))) return null;
+          break;
         }
       }
       this.plainFolded = true;
-      let folded = lineBreak !== '\n' ? lineBreak : breaks.length ? '' : ' ';
-      for (const br of breaks) folded += br;
-      return folded;
+      return (lineBreak !== '\n' ? lineBreak : anyBreak ? '' : ' ') + breaks;
     }
     return whitespaces;
+  }
+
+  /** Whether '---' or '...' followed by a blank (or the end) starts here. */
+  private atDocumentMarker(): boolean {
+    const c = this.code();
+    return (c === 0x2d || c === 0x2e) && this.code(1) === c && this.code(2) === c && isBlankZ(this.code(3));
   }
 
   private scanTagHandle(name: string, start: Mark): string {
