@@ -26,12 +26,19 @@ fc_client_pid() {
   echo "$pid"
 }
 
+# Whether process $1 still runs (a zombie waiting for its reaper does not).
+fc_alive() {
+  local st
+  st=$(awk '{ print $3 }' "/proc/$1/stat" 2>/dev/null) || return 1
+  [ -n "$st" ] && [ "$st" != Z ] && [ "$st" != X ]
+}
+
 # Waits (up to ~5 s) until process $1 is gone; SIGKILL after that.
 fc_wait_gone() {
   local i
-  for i in $(seq 50); do kill -0 "$1" 2>/dev/null || return 0; sleep 0.1; done
+  for i in $(seq 50); do fc_alive "$1" || return 0; sleep 0.05; done
   kill -9 "$1" 2>/dev/null || true
-  for i in $(seq 20); do kill -0 "$1" 2>/dev/null || return 0; sleep 0.1; done
+  for i in $(seq 40); do fc_alive "$1" || return 0; sleep 0.05; done
 }
 
 # Aborts the FUSE connection behind mount point $1, if it is a FUSE mount:
@@ -48,15 +55,28 @@ fc_abort_fuse() {
   return 0
 }
 
-# Unmounts host $1's mount point without ever waiting on ceph-fuse: the
-# connection is aborted first unless a plain umount works at once.
+# Unmounts host $1's mount point without ever waiting on ceph-fuse: its FUSE
+# connection is aborted first (whatever it still had to write is thrown away
+# with the cluster, or was written by a client the test killed).
 fc_unmount_host() {
   local m=$FC_ROOT/$1 pid
   if fc_is_mounted "$m"; then
-    timeout 5 umount "$m" 2>/dev/null || { fc_abort_fuse "$m"; timeout 5 umount "$m" 2>/dev/null || umount -l "$m" 2>/dev/null || true; }
+    fc_abort_fuse "$m"
+    timeout 5 umount "$m" 2>/dev/null || umount -l "$m" 2>/dev/null || true
   fi
-  if pid=$(fc_client_pid "$1"); then kill "$pid" 2>/dev/null; fc_wait_gone "$pid"; fi
+  if pid=$(fc_client_pid "$1"); then kill -9 "$pid" 2>/dev/null; fc_wait_gone "$pid"; fi
   rm -f "$FC_ROOT/run/fuse-$1.pid"
+}
+
+# Mounts CephFS for host $1 with a ceph-fuse living in netns fc_$1. Clients
+# reach the cluster through the bridge address, each ceph-fuse with its own
+# pid file (one shared pid file makes the second refuse to start).
+fc_mount_host() {
+  local h=$1 i
+  nsenter --net=/run/netns/fc_$h ceph-fuse --conf "$FC_CONF" --pid-file "$FC_ROOT/run/fuse-$h.pid" \
+    --log-file "$FC_ROOT/log/fuse-$h.log" -m "$FC_SERVER:3300" "$FC_ROOT/$h" >/dev/null 2>&1 || return 1
+  for i in $(seq 100); do fc_is_mounted "$FC_ROOT/$h" && return 0; sleep 0.1; done
+  return 1
 }
 
 # Stops daemon $1 (mon.fl, osd.0, mds.fl) by its pid file, with SIGKILL: the

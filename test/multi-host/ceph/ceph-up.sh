@@ -66,6 +66,9 @@ osd crush update on start = false
 osd class update on start = false
 [mon]
 mon data = $FC_ROOT/mon
+# Each map change otherwise waits up to 1 s for the next proposal: ~10 s of the bring-up.
+paxos propose interval = 0.05
+paxos min wait = 0.01
 [osd]
 osd data = $FC_ROOT/osd
 osd objectstore = bluestore
@@ -78,6 +81,8 @@ bluestore block wal create = false
 osd memory target = 536870912
 [mds]
 mds data = $FC_ROOT/mds
+# up:creating to up:active goes by beacons (default every 4 s).
+mds beacon interval = 1
 CONF
 
 monmaptool --create --fsid "$fsid" --addv fl "[v2:$FC_SERVER:3300]" "$FC_ROOT/monmap" >/dev/null
@@ -100,17 +105,27 @@ step "mon answers"
 uuid=$(uuidgen)
 id=$(retry osd new "$uuid")
 [ "$id" = 0 ] || { echo "ceph-up.sh: expected osd.0, got osd.$id" >&2; exit 4; }
+step "osd id"
 ceph-osd --conf "$FC_CONF" -i 0 --mkfs --osd-uuid "$uuid" >/dev/null 2>&1 \
   || { echo "ceph-up.sh: ceph-osd --mkfs failed; see $FC_ROOT/log/osd.0.log" >&2; exit 4; }
+step "osd mkfs"
 retry osd crush add-bucket fl host >/dev/null
 retry osd crush move fl root=default >/dev/null
 retry osd crush add osd.0 1.0 host=fl >/dev/null
 ceph-osd --conf "$FC_CONF" -i 0 >/dev/null 2>&1
 step "osd started"
 
+for i in $(seq 300); do fc_ceph osd stat 2>/dev/null | grep -q '1 up' && break; sleep 0.2; done
+step "osd up"
 retry osd pool create fl_meta 8 >/dev/null
 retry osd pool create fl_data 8 >/dev/null
 retry fs new fl_fs fl_meta fl_data >/dev/null
+# A client that vanished (killed ceph-fuse, cut-off host) keeps its session,
+# and with it its locks, until the MDS closes it: 300 s by default, 30 s is
+# the least the monitor accepts.
+retry fs set fl_fs session_timeout 30 >/dev/null
+retry fs set fl_fs session_autoclose 30 >/dev/null
+step "fs made"
 ceph-mds --conf "$FC_CONF" -i fl >/dev/null 2>&1
 for i in $(seq 300); do
   fc_ceph mds stat 2>/dev/null | grep -q 'up:active' && break
@@ -119,15 +134,8 @@ done
 fc_ceph mds stat 2>/dev/null | grep -q 'up:active' || { echo "ceph-up.sh: no active MDS after 60 s: $(fc_ceph mds stat 2>&1); see $FC_ROOT/log" >&2; exit 4; }
 step "mds active"
 
-# Clients reach the cluster through the bridge address, each ceph-fuse with its own pid file.
 for h in $FC_HOSTS; do
-  nsenter --net=/run/netns/fc_$h ceph-fuse --conf "$FC_CONF" --pid-file "$FC_ROOT/run/fuse-$h.pid" \
-    --log-file "$FC_ROOT/log/fuse-$h.log" -m "$FC_SERVER:3300" "$FC_ROOT/$h" >/dev/null 2>&1 \
-    || { echo "ceph-up.sh: ceph-fuse for host $h failed; see $FC_ROOT/log/fuse-$h.log" >&2; exit 4; }
-done
-for h in $FC_HOSTS; do
-  for i in $(seq 100); do fc_is_mounted "$FC_ROOT/$h" && break; sleep 0.1; done
-  fc_is_mounted "$FC_ROOT/$h" || { echo "ceph-up.sh: mount of host $h failed; see $FC_ROOT/log/fuse-$h.log" >&2; exit 4; }
+  fc_mount_host $h || { echo "ceph-up.sh: mount of host $h failed; see $FC_ROOT/log/fuse-$h.log" >&2; exit 4; }
 done
 step "both hosts mounted"
 echo "FL_MNT_A=$FC_ROOT/a"
