@@ -154,8 +154,11 @@ export class Cluster {
  * hosts. The suite is skipped (printing why) when the engine cannot run
  * here; the shared environment is brought up before it if it is not up yet,
  * and down after the last suite using it (after the suite's own hooks).
+ * `fresh`: the suite gets an environment of its own, brought up for it and
+ * down after it (a partition can leave a mount that does not come back).
  */
-export function forEachEngine(title: string, suite: (cluster: Cluster) => void, engines: readonly Engine[] = ENGINES): void {
+export function forEachEngine(title: string, suite: (cluster: Cluster) => void, engines: readonly Engine[] = ENGINES,
+  { fresh = false } = {}): void {
   for (const engine of engines) {
     describe(`${title}, on ${engine.name}`, function () {
       let env = state.get(engine);
@@ -175,6 +178,7 @@ export function forEachEngine(title: string, suite: (cluster: Cluster) => void, 
           this.skip();
         }
         ran = true;
+        if (s.up && fresh) down(engine, s);
         if (s.up) return;
         const t0 = Date.now();
         const out = runScript(engine, 'up');
@@ -187,7 +191,7 @@ export function forEachEngine(title: string, suite: (cluster: Cluster) => void, 
       after(async function () {
         this.timeout(180_000);
         await cluster.killChildren();
-        if (ran && ++s.finished === s.registered) down(engine, s);
+        if (ran && (++s.finished === s.registered || fresh)) down(engine, s);
       });
     });
   }

@@ -41,7 +41,7 @@ forEachEngine('several machines: a network partition, and the fencing token', (c
   after(async function () {
     this.timeout(60_000);
     // Even after a failure: B's link back up, the children gone, then the environment.
-    if (cut) try { link('up'); } catch { /* gluster-down removes it anyway */ }
+    if (cut) try { link('up'); } catch { /* the down script removes it anyway */ }
     await c.killChildren();
   });
 
@@ -121,4 +121,4 @@ forEachEngine('several machines: a network partition, and the fencing token', (c
     assert.deepEqual(fs.readdirSync(on('a')).filter((f) => f.endsWith('.tmp')), []);
     await a.send('release');
   });
-}, [GLUSTER]);
+}, [GLUSTER], { fresh: true });
