@@ -181,7 +181,15 @@ export function forEachEngine(title: string, suite: (cluster: Cluster) => void, 
         if (s.up && fresh) down(engine, s);
         if (s.up) return;
         const t0 = Date.now();
-        const out = runScript(engine, 'up');
+        let out: string;
+        try {
+          out = runScript(engine, 'up');
+        } catch (err) {
+          // A bring-up on a loaded machine fails now and then (a Ceph OSD's
+          // mkfs, a daemon slow to answer); the script cleaned up after itself.
+          console.log(`      ${engine.id}-up.sh failed (${(err as Error).message.split('\n')[0]}); once more`);
+          out = runScript(engine, 'up');
+        }
         s.up = true;
         s.mnt.a = /FL_MNT_A=(.*)/.exec(out)![1];
         s.mnt.b = /FL_MNT_B=(.*)/.exec(out)![1];

@@ -58,11 +58,9 @@ forEachEngine('several machines: updates and replacements seen across two client
     await increments(['a', 'b'], 25);
   });
 
-  // On CephFS a hand-off takes up to the MDS's 5 s tick once a second process
-  // on the holder's host waits in flock: few increments, the same check.
   it('2 + 2 processes on two hosts running ReadModifyWrite increments lose no update', async function () {
     this.timeout(180_000);
-    await increments(['a', 'a', 'b', 'b'], c.engine.id === 'ceph' ? 4 : 25);
+    await increments(['a', 'a', 'b', 'b'], 25);
   });
 
   // Bounded by count and time (up to 200 replacements or 25 s of writing):

@@ -23,6 +23,16 @@ done
 
 fc_clean
 mkdir -p "$FC_ROOT"/{run,log,mon,osd,mds,a,b}
+# A failed bring-up leaves nothing running or mounted: the last lines of
+# each log go to stderr, then everything is removed.
+on_exit() {
+  local rc=$? f
+  [ "$rc" = 0 ] && return 0
+  for f in "$FC_ROOT"/log/*.log; do [ -s "$f" ] && { echo "--- $f:" >&2; tail -n 8 "$f" >&2; }; done
+  fc_clean
+  exit "$rc"
+}
+trap on_exit EXIT
 t0=$(date +%s%N)
 step() { echo "ceph-up.sh: $1 at $(( ($(date +%s%N) - t0) / 1000000 )) ms" >&2; }
 
@@ -83,6 +93,13 @@ osd memory target = 536870912
 mds data = $FC_ROOT/mds
 # up:creating to up:active goes by beacons (default every 4 s).
 mds beacon interval = 1
+# A metadata change (create, rename) gets an early "unsafe" reply and keeps
+# its locks on the name until the MDS flushes its journal, which a single
+# 16.2 MDS does on its tick (5 s by default): another client's lookup of a
+# name just renamed waits ("failed to rdlock") until then. Cross-host
+# read-modify-write ran at 1.5 updates/s with 5 s, 28-45/s with 0.2 s.
+# FL_CEPH_MDS_TICK=5 reproduces the default.
+mds tick interval = ${FL_CEPH_MDS_TICK:-0.2}
 CONF
 
 monmaptool --create --fsid "$fsid" --addv fl "[v2:$FC_SERVER:3300]" "$FC_ROOT/monmap" >/dev/null
@@ -107,7 +124,7 @@ id=$(retry osd new "$uuid")
 [ "$id" = 0 ] || { echo "ceph-up.sh: expected osd.0, got osd.$id" >&2; exit 4; }
 step "osd id"
 ceph-osd --conf "$FC_CONF" -i 0 --mkfs --osd-uuid "$uuid" >/dev/null 2>&1 \
-  || { echo "ceph-up.sh: ceph-osd --mkfs failed; see $FC_ROOT/log/osd.0.log" >&2; exit 4; }
+  || { echo "ceph-up.sh: ceph-osd --mkfs failed; its log follows" >&2; exit 4; }
 step "osd mkfs"
 retry osd crush add-bucket fl host >/dev/null
 retry osd crush move fl root=default >/dev/null
@@ -131,11 +148,11 @@ for i in $(seq 300); do
   fc_ceph mds stat 2>/dev/null | grep -q 'up:active' && break
   sleep 0.2
 done
-fc_ceph mds stat 2>/dev/null | grep -q 'up:active' || { echo "ceph-up.sh: no active MDS after 60 s: $(fc_ceph mds stat 2>&1); see $FC_ROOT/log" >&2; exit 4; }
+fc_ceph mds stat 2>/dev/null | grep -q 'up:active' || { echo "ceph-up.sh: no active MDS after 60 s: $(fc_ceph mds stat 2>&1); the logs follow" >&2; exit 4; }
 step "mds active"
 
 for h in $FC_HOSTS; do
-  fc_mount_host $h || { echo "ceph-up.sh: mount of host $h failed; see $FC_ROOT/log/fuse-$h.log" >&2; exit 4; }
+  fc_mount_host $h || { echo "ceph-up.sh: mount of host $h failed; its log follows" >&2; exit 4; }
 done
 step "both hosts mounted"
 echo "FL_MNT_A=$FC_ROOT/a"
