@@ -4,7 +4,7 @@
  * times on these VMs drift by ~30 % between runs; ratios drift far less).
  *
  *   node dist/bench/run.js [--quick] [--runs N] [--only NAME[,NAME…]]
- *   node dist/bench/run.js --gluster [--quick] [--runs N]   (root only)
+ *   node dist/bench/run.js --gluster|--ceph [--quick] [--runs N]   (root only)
  */
 import { execFileSync } from 'node:child_process';
 import * as fs from 'node:fs';
@@ -12,7 +12,7 @@ import * as os from 'node:os';
 import * as path from 'node:path';
 import { parseArgs } from 'node:util';
 import { counter } from './counter';
-import { glusterDown, glusterScenarios, glusterUnavailable, glusterUp } from './gluster';
+import { ENGINES, crossHostScenarios, engineDown, engineUnavailable, engineUp, type CrossHostEngine } from './cross-host';
 import { handoff } from './handoff';
 import { abnormalExits, killAllPeers, PYTHON, pythonAvailable } from './peers';
 import { buildReport, type PeerRuns, type ScenarioRuns } from './report';
@@ -27,10 +27,11 @@ import { BENCH_TMP, ROOT, type RunContext, type Scenario } from './util';
 const SCENARIOS: readonly Scenario[] = [uncontendedSync, uncontendedAsync, handoff, counter, timeout, rmw, queue, yaml];
 
 const USAGE = `usage: npm run bench -- [--quick] [--runs N] [--only NAME[,NAME…]]
-       npm run bench -- --gluster [--quick] [--runs N]
+       npm run bench -- --gluster|--ceph [--quick] [--runs N]
   --gluster      instead of the scenarios below: hand-off and read-modify-write across
                  two GlusterFS client hosts (test/multi-host/gluster/), beside the same on local
                  disk; root only; sets the volume up and tears it down (about a minute)
+  --ceph         the same across two CephFS client hosts (test/multi-host/ceph/)
   --quick        one run, shorter cells (about a minute)
   --runs N       runs per cell, the median is reported (default 3; 1 with --quick)
   --only NAME    scenarios whose id starts with NAME (repeatable, comma-separated):
@@ -39,10 +40,11 @@ const USAGE = `usage: npm run bench -- [--quick] [--runs N] [--only NAME[,NAME�
 /** A bad command line: printed with the usage, without a stack. */
 class UsageError extends Error {}
 
-function parseOptions(): { quick: boolean; runs: number; scenarios: Scenario[]; gluster: boolean } {
+function parseOptions(): { quick: boolean; runs: number; scenarios: Scenario[]; engine: CrossHostEngine | null } {
   const options = {
     quick: { type: 'boolean', default: false },
     gluster: { type: 'boolean', default: false },
+    ceph: { type: 'boolean', default: false },
     runs: { type: 'string' },
     only: { type: 'string', multiple: true },
     help: { type: 'boolean', short: 'h', default: false },
@@ -61,8 +63,9 @@ function parseOptions(): { quick: boolean; runs: number; scenarios: Scenario[]; 
   const quick = values.quick === true;
   const runs = values.runs === undefined ? (quick ? 1 : 3) : Number(values.runs);
   if (!Number.isInteger(runs) || runs < 1) throw new UsageError(`--runs must be a positive integer, got ${values.runs}`);
-  const gluster = values.gluster === true;
-  if (gluster && values.only !== undefined) throw new UsageError('--gluster runs its own two scenarios; --only does not apply');
+  if (values.gluster === true && values.ceph === true) throw new UsageError('--gluster and --ceph: one engine per run');
+  const engine = values.gluster === true ? ENGINES.gluster : values.ceph === true ? ENGINES.ceph : null;
+  if (engine !== null && values.only !== undefined) throw new UsageError(`--${engine.id} runs its own two scenarios; --only does not apply`);
   let scenarios = [...SCENARIOS];
   if (values.only !== undefined) {
     const names = values.only.flatMap((o) => o.split(',')).map((n) => n.trim()).filter(Boolean);
@@ -71,7 +74,7 @@ function parseOptions(): { quick: boolean; runs: number; scenarios: Scenario[]; 
     }
     scenarios = SCENARIOS.filter((s) => names.some((n) => s.id.startsWith(n)));
   }
-  return { quick, runs, scenarios, gluster };
+  return { quick, runs, scenarios, engine };
 }
 
 function hostInfo(): Record<string, string | number> {
@@ -93,28 +96,28 @@ function hostInfo(): Record<string, string | number> {
 
 async function main(): Promise<void> {
   const options = parseOptions();
-  const { quick, runs, gluster } = options;
+  const { quick, runs, engine } = options;
   let { scenarios } = options;
-  if (gluster) {
-    const why = glusterUnavailable();
+  if (engine !== null) {
+    const why = engineUnavailable(engine);
     if (why !== null) {
-      process.stderr.write(`bench --gluster: ${why}\n`);
+      process.stderr.write(`bench --${engine.id}: ${why}\n`);
       process.exit(1);
     }
   }
   const started = Date.now();
   fs.mkdirSync(BENCH_TMP, { recursive: true });
   const runDir = fs.mkdtempSync(path.join(BENCH_TMP, 'run-'));
-  // From the moment gluster-up.sh starts until gluster-down.sh has run:
-  // whatever happens (a failure, Ctrl-C), the volume is torn down on exit.
-  let glusterIsUp = false;
+  // From the moment the up script starts until the down script has run:
+  // whatever happens (a failure, Ctrl-C), the file system is torn down on exit.
+  let engineIsUp = false;
   const teardown = (): number => {
     const t0 = Date.now();
     killAllPeers();
-    if (glusterIsUp) {
+    if (engineIsUp && engine !== null) {
       // Cleared only once it has run: a signal during it runs it again on exit.
-      glusterDown();
-      glusterIsUp = false;
+      engineDown(engine);
+      engineIsUp = false;
     }
     return (Date.now() - t0) / 1000;
   };
@@ -136,14 +139,14 @@ async function main(): Promise<void> {
   const host = hostInfo();
 
   let setupS: number | undefined;
-  if (gluster) {
-    process.stderr.write('gluster-up.sh: one volume, two netns hosts, two mounts\n');
+  if (engine !== null) {
+    process.stderr.write(`${engine.id}-up.sh: the servers, two netns hosts, two mounts\n`);
     const t0 = Date.now();
-    glusterIsUp = true;
-    const mounts = glusterUp();
+    engineIsUp = true;
+    const mounts = engineUp(engine);
     setupS = (Date.now() - t0) / 1000;
     process.stderr.write(`setup ${setupS.toFixed(1)} s (mounts ${mounts.a}, ${mounts.b})\n`);
-    scenarios = glusterScenarios(mounts);
+    scenarios = crossHostScenarios(engine, mounts);
   }
 
   const problems: string[] = [];
@@ -188,8 +191,8 @@ async function main(): Promise<void> {
   }
 
   let teardownS: number | undefined;
-  if (gluster) {
-    process.stderr.write('gluster-down.sh\n');
+  if (engine !== null) {
+    process.stderr.write(`${engine.id}-down.sh\n`);
     teardownS = teardown();
   }
 
@@ -200,7 +203,7 @@ async function main(): Promise<void> {
   const jsonPath = path.join(BENCH_TMP, `results-${stamp}.json`);
   fs.writeFileSync(jsonPath, JSON.stringify({
     startedAt: new Date(started).toISOString(), tookSeconds: tookS, quick, runs,
-    ...(gluster ? { gluster: { setupSeconds: setupS, teardownSeconds: teardownS } } : {}), host: { ...host, loadAverageAtEnd: os.loadavg()[0].toFixed(2) },
+    ...(engine !== null ? { [engine.id]: { setupSeconds: setupS, teardownSeconds: teardownS } } : {}), host: { ...host, loadAverageAtEnd: os.loadavg()[0].toFixed(2) },
     ...(report.json as object), problems,
   }, null, 2) + '\n');
 
@@ -209,8 +212,8 @@ async function main(): Promise<void> {
     + ` · load average ${host.loadAverageAtStart} at start, ${loadAtEnd} at end`);
   console.log(`median of ${runs} run${runs === 1 ? '' : 's'} per cell${quick ? ' (--quick)' : ''}; `
     + '× raw C = this peer ÷ raw C (open every time) in the same run; spread = half the range of the runs');
-  if (gluster) {
-    console.log(`GlusterFS: one volume (test/multi-host/gluster/gluster-up.sh), two client hosts in netns fl_a / fl_b; `
+  if (engine !== null) {
+    console.log(`${engine.name}: test/multi-host/${engine.id}/${engine.id}-up.sh, two client hosts in netns ${engine.netns.join(' / ')}; `
       + `setup ${setupS?.toFixed(1)} s, teardown ${teardownS?.toFixed(1)} s; × raw C is against raw C on local disk`);
   }
   console.log(report.text);

@@ -9,7 +9,7 @@
  * `options` modules.
  * @packageDocumentation
  */
-export { FileLock, LockHandle, type FileLockOptions, type AcquireOptions, type WaitStrategy } from './lock/file-lock';
+export { FileLock, LockHandle, type FileLockOptions, type AcquireOptions, type WaitStrategy, type LockWaitOptions } from './lock/file-lock';
 export {
   LockError, FileLockingError, type LockErrorCode, type FileLockingErrorCode, type FileLockingOwnCode, type SystemErrorCode,
   type LockMode, type LockHolder,

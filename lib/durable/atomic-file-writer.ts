@@ -1,4 +1,4 @@
-import type { FileLock, LockHandle } from '../lock/file-lock';
+import type { FileLock, LockHandle, LockWaitOptions } from '../lock/file-lock';
 import { invalidArgumentError } from '../errors';
 import { checkFileMode, checkFlag, checkHoldLimit, checkOptions, checkSignal } from '../options';
 import { checkFence, checkFenceHandle, fenceGranted, type FencedHandle } from './fencing';
@@ -8,7 +8,7 @@ import { closePins, type AtomicWriteCallback } from './pending-file';
 import { replaceFile, replaceFileSync, type ReplaceOptions } from './replace';
 
 /** Options of {@link AtomicFileWriter}. */
-export interface AtomicWriteOptions {
+export interface AtomicWriteOptions extends LockWaitOptions {
   /** fsync the temp file before the rename and the directory after it. Default true. */
   durable?: boolean;
   /** Mode of a newly created file (umask applies). An existing file keeps its own mode. */
@@ -67,8 +67,8 @@ export class AtomicFileWriter {
   #at: NameAt | undefined;
 
   constructor(filePath: string, lockFile?: string, options?: AtomicWriteOptions) {
-    const o = checkOptions('AtomicFileWriter', options, ['durable', 'mode', 'timeout', 'fenced', 'maxHoldMs']);
-    const file = new LockedFile('AtomicFileWriter', filePath, lockFile, o.timeout);
+    const o = checkOptions('AtomicFileWriter', options, ['durable', 'mode', 'timeout', 'fenced', 'maxHoldMs', 'waitStrategy', 'pollInterval']);
+    const file = new LockedFile('AtomicFileWriter', filePath, lockFile, o);
     this.filePath = file.filePath;
     this.lockFile = file.lockFile;
     this.#lock = file.lock;

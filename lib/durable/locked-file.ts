@@ -5,7 +5,7 @@
  * lock's timeout 30 s unless given.
  * @internal
  */
-import { FileLock } from '../lock/file-lock';
+import { FileLock, type LockWaitOptions } from '../lock/file-lock';
 import { DEFAULT_TIMEOUT_MS, checkPath, checkTimeout } from '../options';
 
 export class LockedFile {
@@ -14,12 +14,14 @@ export class LockedFile {
   readonly lock: FileLock;
 
   /** `where` names the public class in error messages. */
-  constructor(where: string, filePath: string, lockFile: string | undefined, timeout: unknown) {
+  constructor(where: string, filePath: string, lockFile: string | undefined, o: { timeout?: unknown } & LockWaitOptions) {
     checkPath(filePath, where);
     const lf = lockFile ?? `${filePath}.lock`;
     checkPath(lf, `${where} lockFile`);
     this.filePath = filePath;
     this.lockFile = lf;
-    this.lock = new FileLock(lf, { timeout: checkTimeout(timeout ?? DEFAULT_TIMEOUT_MS, where) });
+    this.lock = new FileLock(lf, {
+      timeout: checkTimeout(o.timeout ?? DEFAULT_TIMEOUT_MS, where), waitStrategy: o.waitStrategy, pollInterval: o.pollInterval,
+    });
   }
 }

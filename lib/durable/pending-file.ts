@@ -222,23 +222,52 @@ export interface PendingFile {
   fd: number;
   at?: NameAt;
   tempName: string;
+  /**
+   * The target's directory, opened by {@link openTemp} for its fsync after
+   * the rename (-1 when the write is not durable, or `at` names it).
+   */
+  dirFd: number;
 }
 
 /**
  * `pins` receives the descriptor that keeps the replaced file alive, if any.
  * `at`: the file is `at.name` in the directory `at.dirFd`, already resolved
  * (no symlink is followed); `filePath` only names it in messages.
+ * `withDir`: also open the directory, before anything in it changes. On
+ * CephFS, opening it right after the rename, while another client holds
+ * capabilities on it, waits for the MDS's next journal flush (up to its 5 s
+ * tick); opened first, the fsync after the rename asks for that flush itself.
  */
-export function openTemp(filePath: string, mode: number | undefined, pins: number[], at?: NameAt): PendingFile {
+export function openTemp(filePath: string, mode: number | undefined, pins: number[], at?: NameAt,
+  withDir = false): PendingFile {
   const target = at === undefined ? resolveTarget(filePath) : filePath;
-  const { existing, pin } = pinExisting(target, at);
-  if (pin !== -1) pins.push(pin);
-  sweepLeftovers(target, at);
-  const tempName = tempNameFor(path.basename(at === undefined ? target : at.name));
-  const temp = path.join(path.dirname(target), tempName);
-  const flags = O_WRONLY | O_CREAT | O_EXCL;
-  const fd = at === undefined ? fs.openSync(temp, flags, mode ?? 0o666) : native.openat(at.dirFd, tempName, flags | O_NOFOLLOW, mode ?? 0o666);
-  return { target, existing, path: temp, fd, at, tempName };
+  const dirFd = withDir && at === undefined ? fs.openSync(path.dirname(target), O_RDONLY) : -1;
+  try {
+    const { existing, pin } = pinExisting(target, at);
+    if (pin !== -1) pins.push(pin);
+    sweepLeftovers(target, at);
+    const tempName = tempNameFor(path.basename(at === undefined ? target : at.name));
+    const temp = path.join(path.dirname(target), tempName);
+    const flags = O_WRONLY | O_CREAT | O_EXCL;
+    const fd = at === undefined ? fs.openSync(temp, flags, mode ?? 0o666) : native.openat(at.dirFd, tempName, flags | O_NOFOLLOW, mode ?? 0o666);
+    return { target, existing, path: temp, fd, at, tempName, dirFd };
+  } catch (err) {
+    if (dirFd !== -1) fs.closeSync(dirFd);
+    throw err;
+  }
+}
+
+/** The directory to fsync after the rename: the caller's `at`, or the one {@link openTemp} opened. */
+export function dirOf(t: PendingFile): number {
+  return t.at !== undefined ? t.at.dirFd : t.dirFd;
+}
+
+/** Closes the directory descriptor {@link openTemp} opened, if any. */
+export function closeDir(t: PendingFile | null): void {
+  if (t === null || t.dirFd === -1) return;
+  const fd = t.dirFd;
+  t.dirFd = -1;
+  try { fs.closeSync(fd); } catch { /* read-only descriptor: nothing to lose */ }
 }
 
 /** Gives the temp file the replaced file's mode (and owner, as root). */

@@ -1,4 +1,4 @@
-import type { FileLock, LockHandle } from '../lock/file-lock';
+import type { FileLock, LockHandle, LockWaitOptions } from '../lock/file-lock';
 import { invalidArgumentError, isErrno, missingWithoutInitialError, parseError, readError, serializeError } from '../errors';
 import { checkFileMode, checkFlag, checkFunction, checkHoldLimit, checkOptions, checkSignal } from '../options';
 import { dumpYaml, parseYaml } from '../yaml';
@@ -10,7 +10,7 @@ import { replaceFile, replaceFileSync, type ReplaceOptions } from './replace';
 import type { NameAt } from '../native';
 
 /** Options of {@link ReadModifyWrite}. */
-export interface ReadModifyWriteOptions<T = unknown> {
+export interface ReadModifyWriteOptions<T = unknown> extends LockWaitOptions {
   /** fsync the new file and its directory before returning. Default true. */
   durable?: boolean;
   /** Lock timeout in ms. Default 30 000. */
@@ -134,8 +134,8 @@ export class ReadModifyWrite<T = unknown> {
    * it is not inferred from `initial`. Without it, `modifyFn` gets `unknown`.
    */
   constructor(filePath: string, lockFile?: string, options?: ReadModifyWriteOptions<NoInference<T>>) {
-    const o = checkOptions('ReadModifyWrite', options, ['durable', 'timeout', 'initial', 'mode', 'fenced', 'maxHoldMs']);
-    const file = new LockedFile('ReadModifyWrite', filePath, lockFile, o.timeout);
+    const o = checkOptions('ReadModifyWrite', options, ['durable', 'timeout', 'initial', 'mode', 'fenced', 'maxHoldMs', 'waitStrategy', 'pollInterval']);
+    const file = new LockedFile('ReadModifyWrite', filePath, lockFile, o);
     this.filePath = file.filePath;
     this.lockFile = file.lockFile;
     this.#lock = file.lock;

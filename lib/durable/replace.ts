@@ -7,42 +7,18 @@
  */
 import * as fs from 'node:fs';
 import { promisify } from 'node:util';
-import * as path from 'node:path';
 import { writeError } from '../errors';
 import type { NameAt } from '../native';
 import {
-  AtomicOutput, abandonTemp, closePins, closeTemp, commitTemp, keepAttributes, openTemp, writeAllSync,
+  AtomicOutput, abandonTemp, closeDir, closePins, closeTemp, commitTemp, dirOf, keepAttributes, openTemp, writeAllSync,
   type AtomicWriteCallback, type PendingFile,
 } from './pending-file';
-
-const { O_RDONLY } = fs.constants;
 
 const fsyncAsync = promisify(fs.fsync);
 
 /** Carries an error thrown by the caller's write callback through our cleanup. */
 class CallbackError {
   constructor(readonly error: unknown) {}
-}
-
-async function fsyncDirAsync(t: PendingFile): Promise<void> {
-  // Beneath a directory descriptor: that very directory, not a path to it.
-  if (t.at !== undefined) return fsyncAsync(t.at.dirFd);
-  const dir = fs.openSync(path.dirname(t.target), O_RDONLY);
-  try {
-    await fsyncAsync(dir);
-  } finally {
-    fs.closeSync(dir);
-  }
-}
-
-function fsyncDirSync(t: PendingFile): void {
-  if (t.at !== undefined) return fs.fsyncSync(t.at.dirFd);
-  const dir = fs.openSync(path.dirname(t.target), O_RDONLY);
-  try {
-    fs.fsyncSync(dir);
-  } finally {
-    fs.closeSync(dir);
-  }
 }
 
 /** @internal */
@@ -78,7 +54,7 @@ export async function replaceFile(filePath: string, data: string | Uint8Array | 
   let renamed = false;
   const pins = opts.pins ?? [];
   try {
-    t = openTemp(filePath, opts.mode, pins, opts.at);
+    t = openTemp(filePath, opts.mode, pins, opts.at, opts.durable);
     if (typeof data === 'function') {
       try {
         await data(new AtomicOutput(t.fd));
@@ -96,12 +72,13 @@ export async function replaceFile(filePath: string, data: string | Uint8Array | 
     commitTemp(t);
     renamed = true;
     // The rename is only durable once the directory entry is on disk.
-    if (opts.durable) await fsyncDirAsync(t);
+    if (opts.durable) await fsyncAsync(dirOf(t));
   } catch (err) {
     abandonTemp(t);
     // The callback's own error is the caller's: it propagates unchanged.
     throw err instanceof CallbackError ? err.error : writeError(filePath, err, renamed);
   } finally {
+    closeDir(t);
     if (opts.pins === undefined) closePins(pins);
   }
 }
@@ -112,7 +89,7 @@ export function replaceFileSync(filePath: string, data: string | Uint8Array, opt
   let renamed = false;
   const pins = opts.pins ?? [];
   try {
-    t = openTemp(filePath, opts.mode, pins, opts.at);
+    t = openTemp(filePath, opts.mode, pins, opts.at, opts.durable);
     writeAllSync(t.fd, data);
     keepAttributes(t);
     if (opts.durable) fs.fsyncSync(t.fd);
@@ -121,11 +98,12 @@ export function replaceFileSync(filePath: string, data: string | Uint8Array, opt
     opts.beforeRename?.();
     commitTemp(t);
     renamed = true;
-    if (opts.durable) fsyncDirSync(t);
+    if (opts.durable) fs.fsyncSync(dirOf(t));
   } catch (err) {
     abandonTemp(t);
     throw writeError(filePath, err, renamed);
   } finally {
+    closeDir(t);
     if (opts.pins === undefined) closePins(pins);
   }
 }

@@ -1,4 +1,4 @@
-import type { FileLock } from '../lock/file-lock';
+import type { FileLock, LockWaitOptions } from '../lock/file-lock';
 import { parseError, readError } from '../errors';
 import { checkOptions, checkSignal } from '../options';
 import { parseYaml } from '../yaml';
@@ -7,7 +7,7 @@ import { LockedFile } from './locked-file';
 import { decodeFileText, readBytes, readBytesSync } from './file-text';
 
 /** Options of {@link SafeFileReader}. */
-export interface SafeReadOptions {
+export interface SafeReadOptions extends LockWaitOptions {
   /** Lock timeout in ms. Default 30 000. */
   timeout?: number;
 }
@@ -48,8 +48,8 @@ export class SafeFileReader {
   #at: NameAt | undefined;
 
   constructor(filePath: string, lockFile?: string, options?: SafeReadOptions) {
-    const o = checkOptions('SafeFileReader', options, ['timeout']);
-    const file = new LockedFile('SafeFileReader', filePath, lockFile, o.timeout);
+    const o = checkOptions('SafeFileReader', options, ['timeout', 'waitStrategy', 'pollInterval']);
+    const file = new LockedFile('SafeFileReader', filePath, lockFile, o);
     this.filePath = file.filePath;
     this.lockFile = file.lockFile;
     this.#lock = file.lock;

@@ -29,6 +29,15 @@ export interface FileLockOptions {
   pollInterval?: number;
 }
 
+/**
+ * How the lock of a {@link ReadModifyWrite}, {@link AtomicFileWriter} or
+ * {@link SafeFileReader} waits, as for {@link FileLock}. On CephFS a flock
+ * request waiting in the MDS holds up the other clients' opens and renames
+ * until the MDS's next tick (5 s by default); `'poll'` keeps the waiters out
+ * of the MDS.
+ */
+export type LockWaitOptions = Pick<FileLockOptions, 'waitStrategy' | 'pollInterval'>;
+
 /** Per-call options of the async acquire methods. */
 export interface AcquireOptions {
   /** Overrides the lock's `timeout` for this call. */

@@ -58,6 +58,26 @@ describe('durability order, traced with strace', function () {
     });
   }
 
+  // On CephFS, opening the directory right after the rename, while another
+  // client holds capabilities on it, waits for the MDS's next journal flush
+  // (up to 5 s); the descriptor opened first is fsync'd without that wait.
+  for (const op of ['write', 'writeSync', 'rmw', 'rmwSync']) {
+    it(`${op}, durable: the directory fsync'd after the rename was opened before the temp file was created`, async () => {
+      const { calls, file } = await trace(op, true);
+      const rename = calls.find((c) => RENAMES.has(c.name) && stringArgs(c).at(-1) === file);
+      assert.ok(rename, 'one rename onto the file');
+      const tempOpen = calls.find((c) => c.name === 'openat' && stringArgs(c)[0] === stringArgs(rename)[0]);
+      const dirSync = calls.find((c) => SYNCS.has(c.name) && pathOfFd(calls, fdArg(c), c) === t.dir);
+      assert.ok(tempOpen && dirSync, 'the temp file is opened and the directory fsync\'d');
+      const dirFd = fdArg(dirSync);
+      const dirOpen = calls.filter((c) => c.name === 'openat' && retNum(c) === dirFd && c.end < dirSync.start).at(-1);
+      assert.ok(dirOpen, 'the directory\'s descriptor was opened');
+      assert.ok(dirOpen.end < tempOpen.start, 'the directory was opened before the temp file');
+      assert.ok(!calls.some((c) => c.name === 'openat' && stringArgs(c)[0] === t.dir && c.start > rename.end),
+        'the directory is not opened again after the rename');
+    });
+  }
+
   for (const op of ['write', 'writeSync', 'rmw']) {
     it(`${op}, durable: false: no fsync or fdatasync at all, and still one rename from a temp file`, async () => {
       const { calls, file } = await trace(op, false);

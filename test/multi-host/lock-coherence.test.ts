@@ -1,7 +1,7 @@
 // checkLockCoherence: does a lock taken here exclude other processes, and
 // (with peerDir) processes using another mount of the same directory?
 // Negative control: two bindfs mounts of one directory, whose locks are not
-// shared. (The GlusterFS pair is checked in gluster.test.ts.)
+// shared. (The GlusterFS and CephFS pairs are checked in updates-across-hosts.test.ts.)
 import { strict as assert } from 'node:assert';
 import * as fs from 'node:fs';
 import * as path from 'node:path';

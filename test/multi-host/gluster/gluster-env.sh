@@ -30,6 +30,15 @@ unmount_host() {
   if pid=$(client_pid "$m"); then kill "$pid" 2>/dev/null || true; fi
 }
 
+# Mounts the volume for host $1, its FUSE client living in netns fl_$1.
+mount_host() {
+  local h=$1 i
+  mkdir -p "$FL_ROOT/$h"
+  nsenter --net=/run/netns/fl_$h mount -t glusterfs -o log-file="$FL_ROOT/log/$h.log" $FL_SERVER:/$FL_VOL "$FL_ROOT/$h" || return 1
+  for i in $(seq 50); do stat -f -c %T "$FL_ROOT/$h" 2>/dev/null | grep -q fuse && break; sleep 0.1; done
+  is_mounted "$FL_ROOT/$h"
+}
+
 # Waits (up to ~5 s) until process $1 is gone; SIGKILL after that.
 wait_gone() {
   local i

@@ -54,12 +54,7 @@ g volume set $FL_VOL server.keepalive-count 3
 g volume start $FL_VOL
 
 for h in $FL_HOSTS; do
-  mkdir -p "$FL_ROOT/$h"
-  nsenter --net=/run/netns/fl_$h mount -t glusterfs -o log-file="$FL_ROOT/log/$h.log" $FL_SERVER:/$FL_VOL "$FL_ROOT/$h"
-done
-for h in $FL_HOSTS; do
-  for i in $(seq 50); do [ -d "$FL_ROOT/$h" ] && stat -f -c %T "$FL_ROOT/$h" | grep -q fuse && break; sleep 0.1; done
-  is_mounted "$FL_ROOT/$h" || { echo "gluster-up.sh: mount of host $h failed; see $FL_ROOT/log/$h.log" >&2; exit 4; }
+  mount_host $h || { echo "gluster-up.sh: mount of host $h failed; see $FL_ROOT/log/$h.log" >&2; exit 4; }
 done
 echo "FL_MNT_A=$FL_ROOT/a"
 echo "FL_MNT_B=$FL_ROOT/b"
