@@ -61,6 +61,11 @@ export const RMW_CEILING_DURABLE: RmwPeer = {
   ...rmwPeer('rmw-ceiling-durable', 'ceiling: ours, executeSync, durable, 1 process alone', 'node', 'ours-sync', 'kernel', true, NODE),
   processes: 1,
 };
+/** The same for the not-durable rows. */
+export const RMW_CEILING: RmwPeer = {
+  ...rmwPeer('rmw-ceiling', 'ceiling: ours, executeSync, durable: false, 1 process alone', 'node', 'ours-sync', 'kernel', false, NODE),
+  processes: 1,
+};
 export const RMW_PLAN = rmwPeer('rmw-python-plan', 'Python plan (100 ms poll), no fsync', 'python', 'plan', { pollMs: 100 }, false, 'rmw_plan.py');
 
 function readBack(file: string): { counter: unknown; recent: unknown } {
@@ -260,7 +265,7 @@ export const rmw: Scenario = {
   ],
   peers: [
     RMW_RAW_C_DURABLE, ...OURS_DURABLE, RMW_PL_WFA, RMW_CEILING_DURABLE,
-    RMW_RAW_C, ...OURS_FAST, RMW_FSEXT, RMW_PLAN,
+    RMW_RAW_C, ...OURS_FAST, RMW_FSEXT, RMW_PLAN, RMW_CEILING,
   ],
   baseline: RMW_RAW_C.id,
   breakdown: warmthBreakdown([...OURS_DURABLE, ...OURS_FAST]),
@@ -268,6 +273,7 @@ export const rmw: Scenario = {
     ...OURS_DURABLE.flatMap((p) => [ratioTarget(p, 3, RMW_PL_WFA, 'proper-lockfile + wfa'), fairTarget(p)]),
     ceilingCheck(RMW_CEILING_DURABLE, 3, RMW_PL_WFA, 'proper-lockfile + wfa'),
     ...OURS_FAST.flatMap((p) => [ratioTarget(p, 2, RMW_PLAN, 'Python plan'), fairTarget(p)]),
+    ceilingCheck(RMW_CEILING, 2, RMW_PLAN, 'Python plan'),
   ],
   measure,
 };
