@@ -38,19 +38,26 @@ const peers = Object.values(rmwModule).filter((v): v is rmwModule.RmwPeer =>
   typeof v === 'object' && v !== null && typeof (v as { id?: unknown }).id === 'string' && 'durable' in v);
 const chosen = positionals.map((id) => {
   const p = peers.find((x) => x.id === id);
-  if (p === undefined) throw new Error(`unknown peer ${id}; known: ${peers.map((x) => x.id).join(', ')}`);
+  if (p === undefined) {
+    process.stderr.write(`trace-updates: unknown peer ${id}; known: ${peers.map((x) => x.id).join(', ')}\n`);
+    process.exit(2);
+  }
   return p;
 });
 if (engine === null || chosen.length === 0) {
   process.stderr.write('usage: node dist/bench/trace-updates.js --gluster|--ceph [--ms 5000] [--only-flock] PEER_ID…\n');
   process.exit(2);
 }
-const why = engineUnavailable(engine);
+const why = engineUnavailable(engine) ?? (fs.existsSync('/usr/bin/strace') ? null : '/usr/bin/strace is missing: apt-get install strace');
 if (why !== null) {
   process.stderr.write(`trace-updates: ${why}\n`);
   process.exit(2);
 }
 const ms = Number(values.ms);
+if (!Number.isInteger(ms) || ms < 100) {
+  process.stderr.write(`trace-updates: --ms must be an integer of at least 100, got ${values.ms}\n`);
+  process.exit(2);
+}
 const strace = values['only-flock'] === true ? ['strace', '-f', '--seccomp-bpf', '-e', 'trace=flock,read', '-T', '-tt'] : ['strace', '-f', '-T', '-tt'];
 fs.mkdirSync(BENCH_TMP, { recursive: true });
 const out = fs.mkdtempSync(path.join(BENCH_TMP, 'trace-'));
