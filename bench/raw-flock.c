@@ -12,14 +12,18 @@
 //                                   | timeout NS_WAITED
 //   release                      -> released
 //   counter FILE START_NS END_NS -> ok INCREMENTS
-//   rmw FILE START_NS END_NS DURABLE -> ok UPDATES UPDATES_DONE_BY_END LAST_END_NS
+//   rmw FILE START_NS END_NS MODE -> ok UPDATES UPDATES_DONE_BY_END LAST_END_NS
 //   quit
 //
 // "rmw" is the floor of the read-modify-write benchmark (bench/rmw.ts): under
 // the lock it reads FILE, adds one to the number after "counter: " at the
 // start of a line (no YAML parser: the rest of the text is copied as is),
-// writes the result to FILE.tmp.PID and renames it over FILE. DURABLE 1 adds
+// writes the result to FILE.tmp.PID and renames it over FILE. MODE 1 adds
 // fsync of the temp file before the rename and of the directory after it.
+// MODE 2 writes FILE in place instead (pwrite + ftruncate, no temp file, no
+// rename, no fsync; not atomic for a reader without the lock): what the
+// update costs a file system without the name change, whose settling is what
+// a reader on another CephFS client waits for after a rename.
 //
 // "reopen" opens the lock file on every acquire (what a library without an
 // fd cache does); "keep" opens it once. "thread" keeps the fd too, but an
@@ -260,7 +264,7 @@ static int write_all(int fd, const char *p, size_t len) {
   return 0;
 }
 
-static void cmd_rmw(const char *file, int64_t start, int64_t end, int durable) {
+static void cmd_rmw(const char *file, int64_t start, int64_t end, int durable, int in_place) {
   char tmp[4096 + 32], dir[4096];
   snprintf(tmp, sizeof tmp, "%s.tmp.%d", file, (int)getpid());
   const char *slash = strrchr(file, '/');
@@ -272,7 +276,7 @@ static void cmd_rmw(const char *file, int64_t start, int64_t end, int durable) {
   static char in[65536], out[65536 + 32];
   while (now_ns() < end) {
     if (lock_once() != 0) { reply("error flock: %s", strerror(errno)); return; }
-    int c = open(file, O_RDONLY | O_CLOEXEC);
+    int c = open(file, (in_place ? O_RDWR : O_RDONLY) | O_CLOEXEC);
     if (c < 0) { reply("error open %s: %s", file, strerror(errno)); return; }
     size_t len = 0;
     ssize_t r;
@@ -280,7 +284,7 @@ static void cmd_rmw(const char *file, int64_t start, int64_t end, int durable) {
       if (r < 0) { if (errno == EINTR) continue; reply("error read: %s", strerror(errno)); return; }
       len += (size_t)r;
     }
-    close(c);
+    if (!in_place) close(c);
     in[len] = '\0';
     char *p = in;
     while ((p = strstr(p, "counter: ")) != NULL && p != in && p[-1] != '\n') p++;
@@ -288,6 +292,17 @@ static void cmd_rmw(const char *file, int64_t start, int64_t end, int durable) {
     char *num = p + strlen("counter: "), *rest;
     long v = strtol(num, &rest, 10);
     int olen = snprintf(out, sizeof out, "%.*s%ld%s", (int)(num - in), in, v + 1, rest);
+    if (in_place) {
+      if (pwrite(c, out, (size_t)olen, 0) != olen || ftruncate(c, olen) != 0) {
+        reply("error write %s: %s", file, strerror(errno));
+        return;
+      }
+      close(c);
+      unlock_once();
+      n++;
+      if (now_ns() <= end) in_window++;
+      continue;
+    }
     int t = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0666);
     if (t < 0) { reply("error open %s: %s", tmp, strerror(errno)); return; }
     if (write_all(t, out, (size_t)olen) != 0 || (durable && fsync(t) != 0)) {
@@ -329,7 +344,7 @@ int main(int argc, char **argv) {
     else if (!strcmp(cmd, "acquire")) { sscanf(line, "%*s %ld", &a); cmd_acquire(a); }
     else if (!strcmp(cmd, "release")) cmd_release();
     else if (!strcmp(cmd, "counter") && sscanf(line, "%*s %3999s %" SCNd64 " %" SCNd64, file, &s, &e) == 3) cmd_counter(file, s, e);
-    else if (!strcmp(cmd, "rmw") && sscanf(line, "%*s %3999s %" SCNd64 " %" SCNd64 " %ld", file, &s, &e, &a) == 4) cmd_rmw(file, s, e, a == 1);
+    else if (!strcmp(cmd, "rmw") && sscanf(line, "%*s %3999s %" SCNd64 " %" SCNd64 " %ld", file, &s, &e, &a) == 4) cmd_rmw(file, s, e, a == 1, a == 2);
     else if (!strcmp(cmd, "quit")) break;
     else reply("error unknown command: %s", cmd);
   }

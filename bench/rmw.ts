@@ -41,6 +41,8 @@ export interface RmwPeer extends PeerDef {
    * serializes every update, so four processes can at best match it.
    */
   readonly processes?: number;
+  /** Raw C only: write FILE in place, no temp file and no rename (raw-flock.c's rmw MODE 2). */
+  readonly inPlace?: boolean;
 }
 
 export const rmwPeer = (id: string, label: string, lang: PeerDef['lang'], variant: string, wait: PeerDef['wait'],
@@ -50,6 +52,11 @@ export const rmwPeer = (id: string, label: string, lang: PeerDef['lang'], varian
 const NODE = 'rmw-node-peer.ts';
 export const RMW_RAW_C = rmwPeer('rmw-raw-c', 'raw C, no fsync (no YAML)', 'c', 'reopen', 'kernel', false);
 export const RMW_RAW_C_DURABLE = rmwPeer('rmw-raw-c-durable', 'raw C, fsync + dir fsync (no YAML)', 'c', 'reopen', 'kernel', true);
+/** Not atomic for lock-free readers; it measures what the rename itself costs a file system. */
+export const RMW_RAW_C_IN_PLACE: RmwPeer = {
+  ...rmwPeer('rmw-raw-c-in-place', 'raw C, in place: no temp, no rename, no fsync (no YAML)', 'c', 'reopen', 'kernel', false),
+  inPlace: true,
+};
 export const RMW_OURS_ASYNC_DURABLE = rmwPeer('rmw-ours-async-durable', 'ours, await execute, durable', 'node', 'ours-async', 'kernel', true, NODE);
 export const RMW_OURS_SYNC_DURABLE = rmwPeer('rmw-ours-sync-durable', 'ours, executeSync, durable', 'node', 'ours-sync', 'kernel', true, NODE);
 export const RMW_PL_WFA = rmwPeer('rmw-proper-lockfile', 'proper-lockfile + write-file-atomic (fsync)', 'node', 'proper-lockfile', { pollMs: 1 }, true, NODE);
@@ -117,7 +124,7 @@ export async function runUpdates(peer: RmwPeer, ctx: RunContext, file: string, s
   try {
     const end = start + BigInt(ms) * 1_000_000n;
     const replies = await Promise.all(procs.map((p, i) =>
-      p.request(`rmw ${hosts[i].at(file)} ${start} ${end} ${peer.durable ? 1 : 0}`, ms + 60_000)));
+      p.request(`rmw ${hosts[i].at(file)} ${start} ${end} ${peer.inPlace === true ? 2 : peer.durable ? 1 : 0}`, ms + 60_000)));
     counts = replies.map((r) => Number(r[1]));
     inWindow = replies.map((r) => Number(r[2]));
     lastEnd = replies.map((r) => BigInt(r[3])).reduce((a, b) => (a > b ? a : b));
@@ -143,7 +150,7 @@ async function measure(def: PeerDef, ctx: RunContext): Promise<Record<string, nu
   const peer = def as RmwPeer;
   const file = path.join(ctx.dir, 'data.yaml');
   fs.writeFileSync(file, INITIAL);
-  const ms = durationMs(ctx.quick);
+  const ms = ctx.windowMs ?? durationMs(ctx.quick);
   const { counts, inWindow, total, opsPerSec, tailMs, extra } = await runUpdates(peer, ctx, file, 'counter', ms);
   const done = inWindow.reduce((a, b) => a + b, 0);
 

@@ -57,6 +57,8 @@ export interface RunContext {
    * system's caching. Unset: `dir`.
    */
   readonly localDir?: string;
+  /** The measured window of an update scenario, ms, where it is not the scenario's own (see bench/cross-host.ts). */
+  readonly windowMs?: number;
   /** Progress line on stderr. */
   log(message: string): void;
   /** Something that must not go unnoticed (a lost update): printed loudly now and listed under the table. */
