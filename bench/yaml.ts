@@ -100,7 +100,7 @@ function notSlowerThanJsYaml(metric: 'parseUs' | 'dumpUs'): Target {
 
 export const yaml: Scenario = {
   id: 'yaml',
-  title: `7. YAML: parse and write a ${TASKS}-task agent-state document, in process`,
+  title: `8. YAML: parse and write a ${TASKS}-task agent-state document, in process`,
   shape: (quick) =>
     `${TASKS} tasks × 6 fields (~${Math.round(dumpYaml(agentState()).length / 1024)} KB as dumpYaml writes it); `
     + `${quick ? 7 : 21} alternating rounds of 10 calls after ${quick ? 0.3 : 1} s of warm-up, median per run`,
