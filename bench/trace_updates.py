@@ -29,7 +29,7 @@ def calls(path):
     start = next(i for i, l in enumerate(lines) if 'read(0, "rmw' in l)
     pending = {}
     for line in lines[start + 1:]:
-        m = re.match(r'(\d+) (\S+) (.*)', line)
+        m = re.match(r'(\d+)\s+(\S+) (.*)', line)
         if not m:
             continue
         pid, ts, rest = m.groups()
