@@ -230,6 +230,42 @@ export interface PendingFile {
 }
 
 /**
+ * The file a write through `filePath` replaces, with its attributes and pin
+ * (see {@link pinExisting}). For a path that is no symlink, the commonest
+ * case, one O_PATH|O_NOFOLLOW open and its fstat answer all three: resolving
+ * symlinks first made every write lstat the path too, a round trip to the
+ * server on a network file system (0.37 ms per update on GlusterFS).
+ */
+function targetOf(filePath: string): { target: string; existing: Existing | null; pin: number } {
+  const target = path.resolve(filePath);
+  let fd: number;
+  try {
+    fd = fs.openSync(target, PIN_FLAGS | O_NOFOLLOW);
+  } catch (err) {
+    if (isErrno(err, 'ENOENT')) return { target, existing: null, pin: -1 };
+    // ELOOP: a symlink where O_PATH is missing (macOS); EACCES/EPERM: no read
+    // permission there. Both are answered the long way.
+    if (!isErrno(err, 'ELOOP', 'EACCES', 'EPERM')) throw err;
+    return throughLinks(filePath);
+  }
+  let st: fs.Stats;
+  try {
+    st = fs.fstatSync(fd);
+    if ((st.mode & S_IFMT) !== S_IFLNK) return { target, existing: attributesOf(st, target), pin: fd };
+  } catch (err) {
+    fs.closeSync(fd);
+    throw err;
+  }
+  fs.closeSync(fd);
+  return throughLinks(filePath);
+}
+
+function throughLinks(filePath: string): { target: string; existing: Existing | null; pin: number } {
+  const target = resolveTarget(filePath);
+  return { target, ...pinExisting(target, undefined) };
+}
+
+/**
  * `pins` receives the descriptor that keeps the replaced file alive, if any.
  * `at`: the file is `at.name` in the directory `at.dirFd`, already resolved
  * (no symlink is followed); `filePath` only names it in messages.
@@ -240,16 +276,18 @@ export interface PendingFile {
  */
 export function openTemp(filePath: string, mode: number | undefined, pins: number[], at?: NameAt,
   withDir = false): PendingFile {
-  const target = at === undefined ? resolveTarget(filePath) : filePath;
+  const { target, existing, pin } = at === undefined ? targetOf(filePath) : { target: filePath, ...pinExisting(filePath, at) };
+  // In `pins` at once: the caller closes them however this ends.
+  if (pin !== -1) pins.push(pin);
   const dirFd = withDir && at === undefined ? fs.openSync(path.dirname(target), O_RDONLY) : -1;
   try {
-    const { existing, pin } = pinExisting(target, at);
-    if (pin !== -1) pins.push(pin);
     sweepLeftovers(target, at);
     const tempName = tempNameFor(path.basename(at === undefined ? target : at.name));
     const temp = path.join(path.dirname(target), tempName);
     const flags = O_WRONLY | O_CREAT | O_EXCL;
-    const fd = at === undefined ? fs.openSync(temp, flags, mode ?? 0o666) : native.openat(at.dirFd, tempName, flags | O_NOFOLLOW, mode ?? 0o666);
+    // Created with the replaced file's mode, so that keepAttributes usually has nothing to change.
+    const createMode = existing?.mode ?? mode ?? 0o666;
+    const fd = at === undefined ? fs.openSync(temp, flags, createMode) : native.openat(at.dirFd, tempName, flags | O_NOFOLLOW, createMode);
     return { target, existing, path: temp, fd, at, tempName, dirFd };
   } catch (err) {
     if (dirFd !== -1) fs.closeSync(dirFd);
@@ -270,12 +308,22 @@ export function closeDir(t: PendingFile | null): void {
   try { fs.closeSync(fd); } catch { /* read-only descriptor: nothing to lose */ }
 }
 
-/** Gives the temp file the replaced file's mode (and owner, as root). */
+/**
+ * Gives the temp file the replaced file's mode (and owner, as root), where
+ * they differ: on a network file system each fchmod/fchown is a round trip
+ * to the server (0.4 ms each on GlusterFS). Called right after the temp file
+ * is created, before anything is written to it, while the client still has
+ * the attributes the create returned: its fstat needs no round trip then.
+ */
 export function keepAttributes(t: PendingFile): void {
-  if (t.existing === null) return;
-  // The umask would otherwise decide: a 0600 secrets file must not become 0644.
-  fs.fchmodSync(t.fd, t.existing.mode);
-  if (isRoot) fs.fchownSync(t.fd, t.existing.uid, t.existing.gid);
+  const want = t.existing;
+  if (want === null) return;
+  const st = fs.fstatSync(t.fd);
+  const chown = isRoot && (st.uid !== want.uid || st.gid !== want.gid);
+  if (chown) fs.fchownSync(t.fd, want.uid, want.gid);
+  // The umask would otherwise decide: a 0600 secrets file must not become
+  // 0644. After the chown, which clears the set-user-ID and set-group-ID bits.
+  if (chown || (st.mode & 0o7777) !== want.mode) fs.fchmodSync(t.fd, want.mode);
 }
 
 export function closeTemp(t: PendingFile): void {

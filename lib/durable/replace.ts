@@ -1,6 +1,6 @@
 /**
  * Replacing a file atomically and durably, the caller holding its exclusive
- * lock: pending file → write → keep attributes → fsync → rename → fsync the
+ * lock: pending file → keep attributes → write → fsync → rename → fsync the
  * directory. Any failure before the rename leaves the file as it was and
  * removes the temp file.
  * @internal
@@ -39,7 +39,7 @@ export interface ReplaceOptions {
 
 /**
  * Replaces `target` with `data` (or what a callback writes): temp file in the
- * same directory → write → fchmod/fchown to the old file's → fsync → rename →
+ * same directory → fchown/fchmod to the old file's → write → fsync → rename →
  * fsync the directory. The caller holds the exclusive lock.
  *
  * The small syscalls run synchronously: every other process waits while the
@@ -55,6 +55,7 @@ export async function replaceFile(filePath: string, data: string | Uint8Array | 
   const pins = opts.pins ?? [];
   try {
     t = openTemp(filePath, opts.mode, pins, opts.at, opts.durable);
+    keepAttributes(t);
     if (typeof data === 'function') {
       try {
         await data(new AtomicOutput(t.fd));
@@ -64,7 +65,6 @@ export async function replaceFile(filePath: string, data: string | Uint8Array | 
     } else {
       writeAllSync(t.fd, data);
     }
-    keepAttributes(t);
     if (opts.durable) await fsyncAsync(t.fd);
     closeTemp(t);
     // Last step before the rename: a refusal (EFENCED) leaves the file as it was.
@@ -90,8 +90,8 @@ export function replaceFileSync(filePath: string, data: string | Uint8Array, opt
   const pins = opts.pins ?? [];
   try {
     t = openTemp(filePath, opts.mode, pins, opts.at, opts.durable);
-    writeAllSync(t.fd, data);
     keepAttributes(t);
+    writeAllSync(t.fd, data);
     if (opts.durable) fs.fsyncSync(t.fd);
     closeTemp(t);
     // Last step before the rename: a refusal (EFENCED) leaves the file as it was.

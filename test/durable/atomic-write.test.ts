@@ -47,6 +47,22 @@ describe('AtomicFileWriter and SafeFileReader', () => {
     assert.equal(st.gid, 65534);
   });
 
+  it('as root, a set-user-ID or set-group-ID file owned by another user keeps those bits and its owner (chown clears them, so the mode goes after it)', async function () {
+    if (process.getuid?.() !== 0) this.skip();
+    for (const mode of [0o4755, 0o2750, 0o6711]) {
+      const p = t.file(`setid-${mode.toString(8)}`);
+      fs.writeFileSync(p, 'x\n');
+      fs.chownSync(p, 65534, 65534);
+      fs.chmodSync(p, mode);
+      await new AtomicFileWriter(p).write('y\n');
+      new AtomicFileWriter(p).writeSync('z\n');
+      const st = fs.statSync(p);
+      assert.equal((st.mode & 0o7777).toString(8), mode.toString(8));
+      assert.deepEqual([st.uid, st.gid], [65534, 65534]);
+      assert.equal(fs.readFileSync(p, 'latin1'), 'z\n');
+    }
+  });
+
   it('writes through a symlink to its target and keeps the link', async () => {
     fs.mkdirSync(t.file('real'));
     const target = t.file('real/config.yaml');

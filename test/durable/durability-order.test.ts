@@ -88,6 +88,39 @@ describe('durability order, traced with strace', function () {
     });
   }
 
+  // On a network file system every metadata call is a round trip to the
+  // server: a replacement whose mode and owner are already right changes
+  // neither, and finds the file (no symlink) with its pin's one open.
+  for (const op of ['write', 'writeSync', 'rmw', 'rmwSync']) {
+    it(`${op}: a file whose mode and owner the temp file already has gets no fchmod or fchown, and no lstat of its path`, async () => {
+      const file = t.file('state.yaml');
+      fs.writeFileSync(file, 'key: old\n');
+      fs.chmodSync(file, 0o644 & ~process.umask());
+      const spec = { op, file, data: op.startsWith('rmw') ? 'new' : 'key: new\n', durable: true };
+      const { calls } = await traced(t.file('strace.log'), ['-e', 'trace=fchmod,fchown,lstat,newfstatat,statx,openat'],
+        [process.execPath, path.join(FIXTURES_JS, 'rel_ops.js'), JSON.stringify(spec)], t.spawn);
+      assert.equal(fs.readFileSync(file, 'utf8'), 'key: new\n');
+      assert.equal((fs.statSync(file).mode & 0o777).toString(8), (0o644 & ~process.umask()).toString(8));
+      const changes = calls.filter((c) => c.name === 'fchmod' || c.name === 'fchown');
+      assert.deepEqual(changes.map((c) => `${c.name}(${c.args})`), []);
+      const lstats = calls.filter((c) => (c.name === 'lstat' || ((c.name === 'newfstatat' || c.name === 'statx') && c.args.includes('AT_SYMLINK_NOFOLLOW')))
+        && stringArgs(c).includes(file));
+      assert.deepEqual(lstats.map((c) => `${c.name}(${c.args})`), []);
+      assert.ok(calls.some((c) => c.name === 'openat' && stringArgs(c)[0] === file && c.args.includes('O_PATH')), 'the file is pinned (O_PATH)');
+    });
+  }
+
+  it('a file with another mode than the temp file gets it by fchmod, with the umask ignored', async () => {
+    const file = t.file('secret.yaml');
+    fs.writeFileSync(file, 'key: old\n');
+    fs.chmodSync(file, 0o666);
+    const spec = { op: 'writeSync', file, data: 'key: new\n', durable: false };
+    const { calls } = await traced(t.file('strace.log'), ['-e', 'trace=fchmod'],
+      [process.execPath, path.join(FIXTURES_JS, 'rel_ops.js'), JSON.stringify(spec)], t.spawn);
+    assert.equal((fs.statSync(file).mode & 0o777).toString(8), '666');
+    assert.equal(calls.filter((c) => c.name === 'fchmod').length, process.umask() & 0o666 ? 1 : 0);
+  });
+
   // rename(2) over a file frees the replaced inode when nothing else holds it
   // (about 180 µs on ext4 here, most of a small write). The writer holds it
   // open through the rename and lets go only after the lock is released.
