@@ -165,7 +165,10 @@ export class FileSystemBackend implements StorageBackend {
         // anyone can see was changed there, so resolve the key afresh.
         if (!isRemoved(at.dirFd) || !retryable(err)) throw err;
         if (attempt === MAX_ATTEMPTS) {
-          throw storageKeyError(key, this.basePath, `its directory was removed or replaced under us ${MAX_ATTEMPTS} times in a row`, 'ENOENT', err);
+          // EAGAIN, as the root's lookups say when a path keeps changing: the
+          // directory is there, a neighbour keeps moving it; retrying may work.
+          throw storageKeyError(key, this.basePath,
+            `its directory was removed or replaced under us ${MAX_ATTEMPTS} times in a row; retry when it holds still`, 'EAGAIN', err);
         }
       } finally {
         unregister();
