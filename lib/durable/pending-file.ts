@@ -145,8 +145,23 @@ interface Existing {
   gid: number;
 }
 
+/** What {@link pinExisting} found under a name. */
+interface Pinned {
+  existing: Existing | null;
+  /** A descriptor that keeps the replaced inode alive, or -1. */
+  pin: number;
+  /**
+   * The name is a symlink; nothing is pinned. Beneath a directory the rename
+   * replaces the link itself; through a path, {@link targetOf} resolves it.
+   */
+  link: boolean;
+}
+
+const NOTHING: Pinned = { existing: null, pin: -1, link: false };
+const LINK: Pinned = { existing: null, pin: -1, link: true };
+
 // O_PATH (Linux) opens without read permission and never blocks on a FIFO;
-// elsewhere a non-blocking read-only open, and a plain stat when even that
+// elsewhere a non-blocking read-only open, and an lstat when even that
 // is refused.
 const PIN_FLAGS = native.constants.O_PATH !== 0 ? native.constants.O_PATH : O_RDONLY | O_NONBLOCK;
 
@@ -166,19 +181,20 @@ function attributesOf(st: Existing, target: string): Existing {
  * descriptor, which callers make after releasing the lock, so the next
  * writer does not wait for it.
  */
-function pinExisting(target: string, at: NameAt | undefined): { existing: Existing | null; pin: number } {
+function pinExisting(target: string, at: NameAt | undefined): Pinned {
   let fd: number;
   try {
-    fd = at === undefined ? fs.openSync(target, PIN_FLAGS) : native.openat(at.dirFd, at.name, PIN_FLAGS | O_NOFOLLOW, 0);
+    // The name itself, never a symlink's target: see Pinned.link.
+    fd = at === undefined ? fs.openSync(target, PIN_FLAGS | O_NOFOLLOW) : native.openat(at.dirFd, at.name, PIN_FLAGS | O_NOFOLLOW, 0);
   } catch (err) {
-    // ELOOP: beneath a directory, the name is a symlink now (the caller resolved
-    // it to a file); the rename replaces the link itself, there is nothing to keep.
-    if (isErrno(err, 'ENOENT', 'ELOOP')) return { existing: null, pin: -1 };
+    if (isErrno(err, 'ENOENT')) return NOTHING;
+    if (isErrno(err, 'ELOOP')) return LINK; // a symlink, where there is no O_PATH (macOS)
     if (!isErrno(err, 'EACCES', 'EPERM')) throw err;
     try {
-      return { existing: attributesOf(at === undefined ? fs.statSync(target) : native.lstatat(at.dirFd, at.name), target), pin: -1 };
+      const st = at === undefined ? fs.lstatSync(target) : native.lstatat(at.dirFd, at.name);
+      return (st.mode & S_IFMT) === S_IFLNK ? LINK : { existing: attributesOf(st, target), pin: -1, link: false };
     } catch (err2) {
-      if (isErrno(err2, 'ENOENT')) return { existing: null, pin: -1 };
+      if (isErrno(err2, 'ENOENT')) return NOTHING;
       throw err2;
     }
   }
@@ -186,9 +202,9 @@ function pinExisting(target: string, at: NameAt | undefined): { existing: Existi
     const st = fs.fstatSync(fd);
     if ((st.mode & S_IFMT) === S_IFLNK) { // O_PATH|O_NOFOLLOW opened the link itself
       fs.closeSync(fd);
-      return { existing: null, pin: -1 };
+      return LINK;
     }
-    return { existing: attributesOf(st, target), pin: fd };
+    return { existing: attributesOf(st, target), pin: fd, link: false };
   } catch (err) {
     fs.closeSync(fd);
     throw err;
@@ -230,39 +246,18 @@ export interface PendingFile {
 }
 
 /**
- * The file a write through `filePath` replaces, with its attributes and pin
- * (see {@link pinExisting}). For a path that is no symlink, the commonest
- * case, one O_PATH|O_NOFOLLOW open and its fstat answer all three: resolving
- * symlinks first made every write lstat the path too, a round trip to the
- * server on a network file system (0.37 ms per update on GlusterFS).
+ * The file a write through `filePath` replaces, with what {@link pinExisting}
+ * finds there. For a path that is no symlink, the commonest case, the pin's
+ * one open answers: resolving symlinks first made every write lstat the path
+ * too, a round trip to the server on a network file system (0.37 ms per
+ * update on GlusterFS).
  */
-function targetOf(filePath: string): { target: string; existing: Existing | null; pin: number } {
+function targetOf(filePath: string): { target: string } & Pinned {
   const target = path.resolve(filePath);
-  let fd: number;
-  try {
-    fd = fs.openSync(target, PIN_FLAGS | O_NOFOLLOW);
-  } catch (err) {
-    if (isErrno(err, 'ENOENT')) return { target, existing: null, pin: -1 };
-    // ELOOP: a symlink where O_PATH is missing (macOS); EACCES/EPERM: no read
-    // permission there. Both are answered the long way.
-    if (!isErrno(err, 'ELOOP', 'EACCES', 'EPERM')) throw err;
-    return throughLinks(filePath);
-  }
-  let st: fs.Stats;
-  try {
-    st = fs.fstatSync(fd);
-    if ((st.mode & S_IFMT) !== S_IFLNK) return { target, existing: attributesOf(st, target), pin: fd };
-  } catch (err) {
-    fs.closeSync(fd);
-    throw err;
-  }
-  fs.closeSync(fd);
-  return throughLinks(filePath);
-}
-
-function throughLinks(filePath: string): { target: string; existing: Existing | null; pin: number } {
-  const target = resolveTarget(filePath);
-  return { target, ...pinExisting(target, undefined) };
+  const found = pinExisting(target, undefined);
+  if (!found.link) return { target, ...found };
+  const real = resolveTarget(filePath);
+  return { target: real, ...pinExisting(real, undefined) };
 }
 
 /**
