@@ -67,23 +67,25 @@ export abstract class TokenScanner extends Reader {
       end = this.getMark();
       while (!BREAKZ.includes(this.peek())) this.forward();
     }
-    this.scanDirectiveIgnoredLine(start);
+    this.scanIgnoredLine('while scanning a directive', start);
     return { type: '<directive>', start, end, value: undefined, tag: undefined, plain: false, style: null, name, version, tagDirective };
   }
 
-  private scanDirectiveName(start: Mark): string {
+  /** How many word characters (alphanumerics, '-' and '_') start here. */
+  private wordLength(): number {
     let length = 0;
-    let ch = this.peek(length);
-    while (isWordChar(ch)) {
-      length++;
-      ch = this.peek(length);
-    }
+    while (isWordChar(this.peek(length))) length++;
+    return length;
+  }
+
+  private scanDirectiveName(start: Mark): string {
+    const length = this.wordLength();
     if (!length) {
-      throw markedError('while scanning a directive', start, `expected alphabetic or numeric character, but found ${pyRepr(ch)}`, this.getMark());
+      throw markedError('while scanning a directive', start, `expected alphabetic or numeric character, but found ${pyRepr(this.peek())}`, this.getMark());
     }
     const value = this.prefix(length);
     this.forward(length);
-    ch = this.peek();
+    const ch = this.peek();
     if (!SPACE_BREAKZ.includes(ch)) {
       throw markedError('while scanning a directive', start, `expected alphabetic or numeric character, but found ${pyRepr(ch)}`, this.getMark());
     }
@@ -130,14 +132,15 @@ export abstract class TokenScanner extends Reader {
     return [handle, prefix];
   }
 
-  private scanDirectiveIgnoredLine(start: Mark): void {
+  /** PyYAML's scan_directive_ignored_line and scan_block_scalar_ignored_line, which differ only in `context`. */
+  private scanIgnoredLine(context: string, start: Mark): void {
     while (this.peek() === ' ') this.forward();
     if (this.peek() === '#') {
       while (!BREAKZ.includes(this.peek())) this.forward();
     }
     const ch = this.peek();
     if (!BREAKZ.includes(ch)) {
-      throw markedError('while scanning a directive', start, `expected a comment or a line break, but found ${pyRepr(ch)}`, this.getMark());
+      throw markedError(context, start, `expected a comment or a line break, but found ${pyRepr(ch)}`, this.getMark());
     }
     this.scanLineBreak();
   }
@@ -146,18 +149,13 @@ export abstract class TokenScanner extends Reader {
     const start = this.getMark();
     const name = type === '<alias>' ? 'alias' : 'anchor';
     this.forward();
-    let length = 0;
-    let ch = this.peek(length);
-    while (isWordChar(ch)) {
-      length++;
-      ch = this.peek(length);
-    }
+    const length = this.wordLength();
     if (!length) {
-      throw markedError(`while scanning an ${name}`, start, `expected alphabetic or numeric character, but found ${pyRepr(ch)}`, this.getMark());
+      throw markedError(`while scanning an ${name}`, start, `expected alphabetic or numeric character, but found ${pyRepr(this.peek())}`, this.getMark());
     }
     const value = this.prefix(length);
     this.forward(length);
-    ch = this.peek();
+    const ch = this.peek();
     if (!'\0 \t\r\n\x85\u2028\u2029?:,]}%@`'.includes(ch)) {
       throw markedError(`while scanning an ${name}`, start, `expected alphabetic or numeric character, but found ${pyRepr(ch)}`, this.getMark());
     }
@@ -213,7 +211,7 @@ export abstract class TokenScanner extends Reader {
     const start = this.getMark();
     this.forward();
     const [chomping, increment] = this.scanBlockScalarIndicators(start);
-    this.scanBlockScalarIgnoredLine(start);
+    this.scanIgnoredLine('while scanning a block scalar', start);
 
     let minIndent = this.indent + 1;
     if (minIndent < 1) minIndent = 1;
@@ -285,18 +283,6 @@ export abstract class TokenScanner extends Reader {
       throw markedError('while scanning a block scalar', start, `expected chomping or indentation indicators, but found ${pyRepr(ch)}`, this.getMark());
     }
     return [chomping, increment];
-  }
-
-  private scanBlockScalarIgnoredLine(start: Mark): void {
-    while (this.peek() === ' ') this.forward();
-    if (this.peek() === '#') {
-      while (!BREAKZ.includes(this.peek())) this.forward();
-    }
-    const ch = this.peek();
-    if (!BREAKZ.includes(ch)) {
-      throw markedError('while scanning a block scalar', start, `expected a comment or a line break, but found ${pyRepr(ch)}`, this.getMark());
-    }
-    this.scanLineBreak();
   }
 
   private scanBlockScalarIndentation(): [string[], number, Mark] {
