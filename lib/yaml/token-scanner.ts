@@ -23,7 +23,7 @@ const {
   isBlankZ, isBreak, isBreakZ, isFlowIndicator, isFlowScalarStop, isWordChar, pyRepr, token,
 } = tokens;
 
-/** Scans single tokens for {@link Scanner}; the state both halves share is here. @internal */
+/** Scans single tokens for {@link Scanner}; the state both halves share is here. */
 export abstract class TokenScanner extends Reader {
   protected flowLevel = 0;
   protected indent = -1;

@@ -1,7 +1,7 @@
 /**
  * The tokens of PyYAML's scanner.py, and the character classes both halves
  * of the scanner read: ./scanner (which token comes next) and
- * ./token-scanner (one token's characters). @internal
+ * ./token-scanner (one token's characters).
  *
  * PyYAML is Copyright (c) 2017-2021 Ingy döt Net and (c) 2006-2016 Kirill
  * Simonov, MIT License; this TypeScript port follows its structure and
