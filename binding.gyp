@@ -7,6 +7,7 @@
         "src-native/confine.cc",
         "src-native/flock.cc",
         "src-native/record_lock.cc",
+        "src-native/flock_here.cc",
         "src-native/waiter.cc"
       ],
       "include_dirs": ["<!(node -p \"require('node-addon-api').include_dir\")"],

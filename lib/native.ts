@@ -50,6 +50,16 @@ interface NativeBinding {
   };
   /** flock(2). True when granted; false when LOCK_NB found the lock busy. Throws errno errors. */
   flock(fd: number, op: number): boolean;
+  /**
+   * flock(fd, op) on the calling thread for at most `ms` (Infinity: no
+   * deadline), op LOCK_SH or LOCK_EX; at the deadline a signal aimed at this
+   * thread interrupts the wait. 'granted'; 'moved' when granted but `file`
+   * no longer names the locked inode ('' skips that check); 'timeout' when
+   * the deadline passed first and nothing is held. An error whose `syscall`
+   * is 'timer_create' means no deadline can be set up here (macOS has no
+   * thread-directed timers) and nothing was waited for.
+   */
+  flockHere(fd: number, op: number, ms: number, file: string): 'granted' | 'moved' | 'timeout';
   /** Whether the open file still has a link (fstat st_nlink > 0). */
   isLinked(fd: number): boolean;
   /** Whether `file` still names the open file `fd`, and that file still has a link. */

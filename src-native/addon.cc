@@ -57,6 +57,7 @@ static Napi::Object Init(Napi::Env env, Napi::Object exports) {
   InitFlock(env, exports);
   InitRecordLock(env, exports);
   InitWaiter(env, exports);
+  InitFlockHere(env, exports);
   InitConfine(env, exports);
   return exports;
 }

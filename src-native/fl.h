@@ -6,6 +6,7 @@
 
 #include <napi.h>
 #include <fcntl.h>
+#include <sys/types.h>
 
 // FL_PORTABLE_PATHS (a build switch: cmake-js --CDFL_PORTABLE_PATHS=ON, or
 // -DFL_PORTABLE_PATHS) builds as if the platform had neither O_PATH nor
@@ -42,10 +43,20 @@ void UndoGranted(int fd, const LockRequest& req);
 // Whether `path` still names the open file `fd` and the file still has a
 // link. Returns 0 and sets *same, or an errno (a missing path is "not same").
 int StillNamed(int fd, const char* path, bool* same);
+// The same check in two halves, so that a wait pays only the second after
+// winning: InodeOf (fstat) before the wait, NamesInode (stat) after.
+struct Inode {
+  dev_t dev = 0;
+  ino_t ino = 0;
+  bool linked = false;
+};
+int InodeOf(int fd, Inode* out);
+int NamesInode(const char* path, const Inode& inode, bool* same);
 
 void InitFlock(Napi::Env env, Napi::Object exports);
 void InitRecordLock(Napi::Env env, Napi::Object exports);
 void InitWaiter(Napi::Env env, Napi::Object exports);
+void InitFlockHere(Napi::Env env, Napi::Object exports);
 void InitConfine(Napi::Env env, Napi::Object exports);
 
 }  // namespace fl

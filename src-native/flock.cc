@@ -25,16 +25,37 @@ static Napi::Value Flock(const Napi::CallbackInfo& info) {
   return env.Undefined();
 }
 
-int StillNamed(int fd, const char* path, bool* same) {
-  struct stat byFd, byPath;
-  if (fstat(fd, &byFd) != 0) return errno;
+int InodeOf(int fd, Inode* out) {
+  struct stat st;
+  if (fstat(fd, &st) != 0) return errno;
+  out->dev = st.st_dev;
+  out->ino = st.st_ino;
+  out->linked = st.st_nlink > 0;
+  return 0;
+}
+
+int NamesInode(const char* path, const Inode& inode, bool* same) {
+  struct stat byPath;
   if (stat(path, &byPath) != 0) {
     if (errno != ENOENT && errno != ENOTDIR) return errno;
     *same = false;
     return 0;
   }
-  *same = byFd.st_nlink > 0 && byFd.st_dev == byPath.st_dev && byFd.st_ino == byPath.st_ino;
+  // While `path` names the inode it has a link, and while we hold it open
+  // its number cannot be reused: no fstat is needed after the wait.
+  *same = inode.dev == byPath.st_dev && inode.ino == byPath.st_ino;
   return 0;
+}
+
+int StillNamed(int fd, const char* path, bool* same) {
+  Inode inode;
+  int err = InodeOf(fd, &inode);
+  if (err != 0) return err;
+  if (!inode.linked) {
+    *same = false;
+    return 0;
+  }
+  return NamesInode(path, inode, same);
 }
 
 // sameFile(fd, path) -> whether path still names the open file and the file

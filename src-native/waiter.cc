@@ -96,6 +96,7 @@ struct WaitState {
   int fd = -1;
   LockRequest req;
   std::string path;  // flock waits: checked against the won descriptor
+  Inode inode;       // flock waits: the descriptor's, taken before the wait
   std::shared_ptr<EnvWaits> home;
   std::atomic<int> phase{kWaiting};
   // Written by the waiter thread before `ended`, read after it.
@@ -236,8 +237,8 @@ void RunWait(const StatePtr& s) {
     if (!Post(s)) FinishUnclaimed(s.get());
     return;
   }
-  bool same = true;
-  if (StillNamed(s->fd, s->path.c_str(), &same) != 0) same = false;
+  bool same = s->inode.linked;
+  if (same && NamesInode(s->path.c_str(), s->inode, &same) != 0) same = false;
   {
     std::lock_guard<std::mutex> lock(s->m);
     s->moved = !same;
@@ -402,6 +403,15 @@ void InitWaiter(Napi::Env env, Napi::Object exports) {
     s->req.kind = LockRequest::kFlock;
     s->req.op = info[1].As<Napi::Number>().Int32Value();
     s->path = info[2].As<Napi::String>().Utf8Value();
+    // The descriptor's inode never changes: taken now, so that a won wait
+    // makes one stat of the path on the hand-off, not an fstat as well.
+    if (!s->path.empty()) {
+      int err = InodeOf(s->fd, &s->inode);
+      if (err != 0) {
+        ThrowErrno(info.Env(), err, "fstat");
+        return info.Env().Undefined();
+      }
+    }
     return StartWait(info, home, std::move(s), info[3]);
   }, "startFlockWait"));
   // startRecordWait(fd, cmd, type, start, len, done): fcntl(fd, cmd, range),

@@ -1,8 +1,10 @@
 /**
  * Synchronous acquisition: blocks the calling thread for at most `timeout`
- * ms. It shares the entry's one kernel waiter with async acquisitions, and
- * refuses at once (ELOCKHELD) a lock this process holds or awaits, since the
- * code that would release it can never run while this thread blocks.
+ * ms, in flock() itself (native flockHere, with a deadline signal on Linux),
+ * or on the entry's one kernel waiter where an abandoned async wait still
+ * runs or no deadline can be set (macOS). It refuses at once (ELOCKHELD) a
+ * lock this process holds or awaits, since the code that would release it
+ * can never run while this thread blocks.
  * @internal
  */
 import * as fs from 'node:fs';
@@ -13,6 +15,7 @@ import {
   type Entry, type Grant, type KernelWaiter, type LockFd, type WaitOptions,
 } from './entry-table';
 import { busyError, grantTo, startKernelWaiter, tryNow } from './fifo-queue';
+import { HandoffStage, handoffStage } from './handoff-stages';
 
 function sleepSync(ms: number): void {
   Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, ms);
@@ -22,7 +25,8 @@ function sleepSync(ms: number): void {
  * Acquires synchronously, blocking the thread for at most `timeout` ms. A
  * lock that this process holds or waits for fails at once with ELOCKHELD:
  * the code that would release it can never run while this thread blocks.
- * The wait shares the entry's one kernel waiter with async acquisitions.
+ * An abandoned async wait still blocked in the kernel is taken over, never
+ * doubled by a second kernel waiter.
  */
 export function acquireSync(file: string, mode: LockMode, opts: WaitOptions): Grant {
   const started = now();
@@ -72,17 +76,25 @@ export function acquireSync(file: string, mode: LockMode, opts: WaitOptions): Gr
       } catch (err) {
         throw lockFileError(file, mode, started, err);
       }
-      if (!Number.isFinite(remaining)) {
-        // Nothing to give up on: block right here, one wake-up instead of two.
-        try {
-          native.flock(opened.fd, flockOp(mode));
-        } catch (err) {
-          fs.closeSync(opened.fd);
-          throw lockFileError(file, mode, started, err);
-        }
-        if (stillNamed(opened.fd, file)) return grantAdopted(entry, opened, mode, started);
+      // Block right here, one wake-up instead of two (the kernel wakes this
+      // thread, not a waiter thread that then wakes it): forever, or until a
+      // deadline signal aimed at this thread where the platform has one.
+      const won = blockHere(opened, file, mode, remaining);
+      handoffStage(HandoffStage.SyncReturned);
+      if (won instanceof Error) {
+        fs.closeSync(opened.fd);
+        throw lockFileError(file, mode, started, won);
+      }
+      if (won === 'granted') return grantAdopted(entry, opened, mode, started);
+      if (won === 'moved') {
         forgetReplaced(entry, opened.fd);
         continue;
+      }
+      if (won === 'timeout') {
+        // The deadline passed in flock(): the descriptor holds nothing; it is the entry's again.
+        adopt(entry, opened);
+        retireIfIdle(entry);
+        throw busyError('ELOCKTIMEOUT', file, mode, started);
       }
       waiter = startKernelWaiter(entry, opened, file, mode);
     }
@@ -93,6 +105,31 @@ export function acquireSync(file: string, mode: LockMode, opts: WaitOptions): Gr
       retireIfIdle(entry);
       throw busyError('ELOCKTIMEOUT', file, mode, started);
     }
+  }
+}
+
+/** Whether this thread can block in flock() with a deadline (Linux); else a finite wait runs on a waiter thread. */
+let timedHere = true;
+
+/**
+ * Blocks this thread in flock() on `opened` for at most `ms`, then checks
+ * that `file` still names it (in the same native call: the check's stat is
+ * the only syscall between the wake-up and the grant). An Error when flock
+ * failed; null when no deadline can be set here (the caller waits on a thread).
+ */
+function blockHere(opened: LockFd, file: string, mode: LockMode, ms: number): 'granted' | 'moved' | 'timeout' | Error | null {
+  if (!timedHere && Number.isFinite(ms)) return null;
+  try {
+    const checked = waiterPath(file);
+    const won = native.flockHere(opened.fd, flockOp(mode), ms, checked);
+    // A lock beneath a directory is checked relative to it, not by path.
+    if (won === 'granted' && checked === '' && !stillNamed(opened.fd, file)) return 'moved';
+    return won;
+  } catch (err) {
+    if ((err as NodeJS.ErrnoException).syscall !== 'timer_create') return err as Error;
+    // No thread-directed timers (macOS), no free real-time signal, or no timer left.
+    timedHere = false;
+    return null;
   }
 }
 
