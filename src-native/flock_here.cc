@@ -47,27 +47,38 @@ constexpr long kRetryNs = 1000000;  // 1 ms
 
 void OnDeadline(int) {}
 
+bool IsOurs(int signo) {
+  struct sigaction cur = {};
+  return sigaction(signo, nullptr, &cur) == 0 && (cur.sa_flags & (SA_SIGINFO | SA_RESTART)) == 0 &&
+         cur.sa_handler == OnDeadline;
+}
+
 // The real-time signal whose handler is ours: the first one from SIGRTMIN up
-// that nobody in the process handles (0 when every one is taken).
+// that nobody in the process handles (0 when every one is taken). Checked at
+// every wait (one rt_sigaction, before blocking): code that later installs
+// a handler of its own there, with SA_RESTART say, would otherwise make a
+// deadline pass unnoticed.
 int DeadlineSignal() {
+  static std::mutex m;
   static int signo = 0;
-  static std::once_flag once;
-  std::call_once(once, [] {
-    for (int s = SIGRTMIN; s <= SIGRTMAX; s++) {
-      struct sigaction old = {};
-      if (sigaction(s, nullptr, &old) != 0) continue;
-      bool taken = (old.sa_flags & SA_SIGINFO) != 0 || old.sa_handler != SIG_DFL;
-      if (taken) continue;
-      struct sigaction sa = {};
-      sa.sa_handler = OnDeadline;
-      sigemptyset(&sa.sa_mask);
-      sa.sa_flags = 0;  // no SA_RESTART: the signal must interrupt flock()
-      if (sigaction(s, &sa, nullptr) == 0) {
-        signo = s;
-        return;
-      }
+  std::lock_guard<std::mutex> lock(m);
+  if (signo != 0 && IsOurs(signo)) return signo;
+  int taken = signo;
+  signo = 0;
+  for (int s = SIGRTMIN; s <= SIGRTMAX; s++) {
+    if (s == taken) continue;
+    struct sigaction old = {};
+    if (sigaction(s, nullptr, &old) != 0) continue;
+    if ((old.sa_flags & SA_SIGINFO) != 0 || old.sa_handler != SIG_DFL) continue;
+    struct sigaction sa = {};
+    sa.sa_handler = OnDeadline;
+    sigemptyset(&sa.sa_mask);
+    sa.sa_flags = 0;  // no SA_RESTART: the signal must interrupt flock()
+    if (sigaction(s, &sa, nullptr) == 0) {
+      signo = s;
+      break;
     }
-  });
+  }
   return signo;
 }
 
