@@ -169,7 +169,9 @@ export function fmtPercent(fraction: number): string {
 }
 
 export function fmtRatio(r: number): string {
-  return `${sig(r, r < 10 ? 2 : 3)}×`;
+  // Three digits: with two, 1.014 and 2.97 printed as "1.0×" and "3.0×" beside
+  // a missed ≤ 1× or ≥ 3× target, hiding which side of the line a peer is on.
+  return `${sig(r, 3)}×`;
 }
 
 /** Peer process `i`'s host, and a function mapping a path under ctx.dir to that host's view of it. */
