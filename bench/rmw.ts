@@ -231,7 +231,7 @@ export function fairTarget(peer: RmwPeer): Target {
  */
 export function warmthBreakdown(peers: readonly RmwPeer[]): Breakdown {
   return {
-    title: 'how warm an update runs (p50): after a wake-up (from the report of the kernel wait) vs hot (from the call, no wait)',
+    title: "how warm an update runs (p50): after a wake-up (from the report of the waiter thread, or the return of a sync wait's flock()) vs hot (from the call, no wait)",
     peers,
     stages: [
       { key: 'hotToChange', label: 'hot: call → change fn (lock, read, parse)' },
