@@ -53,11 +53,13 @@ bool IsOurs(int signo) {
          cur.sa_handler == OnDeadline;
 }
 
-// The real-time signal whose handler is ours: the first one from SIGRTMIN up
-// that nobody in the process handles (0 when every one is taken). Checked at
-// every wait (one rt_sigaction, before blocking): code that later installs
-// a handler of its own there, with SA_RESTART say, would otherwise make a
-// deadline pass unnoticed.
+// The real-time signal whose handler is ours: the first one from SIGRTMAX down
+// that nobody in the process handles (0 when every one is taken). From the
+// top, because programs that use real-time signals of their own, handled or
+// taken with sigwait() (which leaves the disposition SIG_DFL), count them up
+// from SIGRTMIN. Checked at every wait (one rt_sigaction, before blocking):
+// code that later installs a handler of its own there, with SA_RESTART say,
+// would otherwise make a deadline pass unnoticed.
 int DeadlineSignal() {
   static std::mutex m;
   static int signo = 0;
@@ -65,7 +67,7 @@ int DeadlineSignal() {
   if (signo != 0 && IsOurs(signo)) return signo;
   int taken = signo;
   signo = 0;
-  for (int s = SIGRTMIN; s <= SIGRTMAX; s++) {
+  for (int s = SIGRTMAX; s >= SIGRTMIN; s--) {
     if (s == taken) continue;
     struct sigaction old = {};
     if (sigaction(s, nullptr, &old) != 0) continue;
