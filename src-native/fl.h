@@ -7,6 +7,7 @@
 #include <napi.h>
 #include <fcntl.h>
 #include <sys/types.h>
+#include <cstdint>
 
 // FL_PORTABLE_PATHS (a build switch: cmake-js --CDFL_PORTABLE_PATHS=ON, or
 // -DFL_PORTABLE_PATHS) builds as if the platform had neither O_PATH nor
@@ -39,6 +40,8 @@ struct LockRequest {
 int RunBlocking(int fd, const LockRequest& req);
 // Undoes a granted request on fd (LOCK_UN or F_UNLCK over the same range).
 void UndoGranted(int fd, const LockRequest& req);
+// CLOCK_MONOTONIC in ns, the clock of process.hrtime.bigint().
+int64_t MonoNs();
 
 // Whether `path` still names the open file `fd` and the file still has a
 // link. Returns 0 and sets *same, or an errno (a missing path is "not same").

@@ -84,12 +84,6 @@ int DeadlineSignal() {
   return signo;
 }
 
-int64_t MonoNs() {
-  struct timespec t;
-  clock_gettime(CLOCK_MONOTONIC, &t);
-  return static_cast<int64_t>(t.tv_sec) * 1000000000 + t.tv_nsec;
-}
-
 // The raw syscalls: glibc before 2.34 keeps timer_create in librt, which the
 // prebuilt binary (glibc 2.28 floor, only libc linked) does not load.
 struct ThreadTimer {
@@ -188,10 +182,10 @@ Napi::Value FlockHere(const Napi::CallbackInfo& info) {
   const char* failed = "flock";
   bool granted = false;
   if (std::isinf(ms)) {
-    do {
-      granted = flock(fd, op) == 0;
-    } while (!granted && errno == EINTR);
-    if (!granted) err = errno;
+    LockRequest req;
+    req.op = op;
+    err = RunBlocking(fd, req);
+    granted = err == 0;
   } else {
 #ifdef FL_HAVE_TIMED_FLOCK
     err = FlockUntil(fd, op, ms, &granted, &failed);

@@ -62,13 +62,13 @@ void UndoGranted(int fd, const LockRequest& req) {
   }
 }
 
-namespace {
-
 int64_t MonoNs() {
   struct timespec t;
   clock_gettime(CLOCK_MONOTONIC, &t);
   return static_cast<int64_t>(t.tv_sec) * 1000000000 + t.tv_nsec;
 }
+
+namespace {
 
 // Wait phases. The JS thread flips kWaiting <-> kAbandoned; the waiter
 // thread moves kWaiting -> kWon, or finds kAbandoned and cleans up itself.

@@ -80,7 +80,7 @@ export function acquireSync(file: string, mode: LockMode, opts: WaitOptions): Gr
       // thread, not a waiter thread that then wakes it): forever, or until a
       // deadline signal aimed at this thread where the platform has one.
       const won = blockHere(opened, file, mode, remaining);
-      handoffStage(HandoffStage.SyncReturned);
+      if (won !== null) handoffStage(HandoffStage.SyncReturned);
       if (won instanceof Error) {
         fs.closeSync(opened.fd);
         throw lockFileError(file, mode, started, won);
