@@ -271,7 +271,8 @@ export function constructYamlBinary(text: string): Buffer {
   return Buffer.from(out);
 }
 
-function isHashable(value: unknown): boolean {
+/** Whether Python could use the value as a dict key. @internal */
+export function isHashable(value: unknown): boolean {
   return (
     value === null ||
     typeof value === 'string' ||
@@ -284,12 +285,57 @@ function isHashable(value: unknown): boolean {
   );
 }
 
-/** Assignment that cannot touch the prototype when the key is `__proto__`. */
-function setOwn(target: Record<string, unknown>, key: string, value: unknown): void {
+/** Assignment that cannot touch the prototype when the key is `__proto__`. @internal */
+export function setOwn(target: Record<string, unknown>, key: string, value: unknown): void {
   if (key === '__proto__') {
     Object.defineProperty(target, key, { value, enumerable: true, writable: true, configurable: true });
   } else {
     target[key] = value;
+  }
+}
+
+/**
+ * One key/value pair into a mapping that needs a Map: a Python dict keeps
+ * the first of two equal keys and the last value. `firstKeys` maps each
+ * key's Python identity to the key kept. @internal
+ */
+export function setPythonPair(data: Map<unknown, unknown>, firstKeys: Map<string, unknown>, key: unknown, value: unknown): void {
+  const identity = pythonKeyIdentity(key) as string;
+  if (firstKeys.has(identity)) {
+    data.set(firstKeys.get(identity), value);
+  } else {
+    firstKeys.set(identity, key);
+    data.set(key, value);
+  }
+}
+
+/** Marks a tag that has no constructor for a scalar (see {@link scalarValue}). @internal */
+export const NOT_A_SCALAR_TAG: unique symbol = Symbol('not a scalar tag');
+
+/**
+ * What a scalar node with this tag and text constructs to, or
+ * NOT_A_SCALAR_TAG for the tags whose constructor wants another kind of node
+ * or that have none. Throws a plain Error where the text does not fit.
+ * @internal
+ */
+export function scalarValue(tag: string, text: string): unknown {
+  switch (tag) {
+    case TAG.str:
+      return text;
+    case TAG.null:
+      return null;
+    case TAG.bool:
+      return constructYamlBool(text);
+    case TAG.int:
+      return constructYamlInt(text);
+    case TAG.float:
+      return constructYamlFloat(text);
+    case TAG.binary:
+      return constructYamlBinary(text);
+    case TAG.timestamp:
+      return constructYamlTimestamp(text);
+    default:
+      return NOT_A_SCALAR_TAG;
   }
 }
 
@@ -349,6 +395,10 @@ export class Constructor {
   }
 
   private dispatch(node: YamlNode): unknown {
+    if (node.kind === 'scalar') {
+      const value = scalarValue(node.tag, node.value);
+      if (value !== NOT_A_SCALAR_TAG) return value;
+    }
     switch (node.tag) {
       case TAG.null:
         this.constructScalar(node);
@@ -503,15 +553,7 @@ export class Constructor {
     const firstKeys = new Map<string, unknown>();
     for (const [keyNode, valueNode] of this.mappingPairs(node)) {
       const key = this.constructKey(keyNode, node);
-      const value = this.constructObject(valueNode);
-      const identity = pythonKeyIdentity(key) as string;
-      // A Python dict keeps the first of two equal keys and the last value.
-      if (firstKeys.has(identity)) {
-        data.set(firstKeys.get(identity), value);
-      } else {
-        firstKeys.set(identity, key);
-        data.set(key, value);
-      }
+      setPythonPair(data, firstKeys, key, this.constructObject(valueNode));
     }
     return data;
   }

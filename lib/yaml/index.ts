@@ -28,7 +28,10 @@
  * The loader and dumper are ports of PyYAML itself, one file per PyYAML
  * module: reader -> scanner -> parser -> composer -> constructor when
  * loading, representer -> serializer -> emitter when dumping (resolver is
- * shared). {@link PYYAML_SCHEMA} is the same scalar resolution packaged
+ * shared). One file is not PyYAML's: ./event-constructor builds values
+ * straight from the parser's events for the documents that need no node
+ * graph, and hands every other one (and every error) to the composer and
+ * constructor. {@link PYYAML_SCHEMA} is the same scalar resolution packaged
  * for code that wants to stay on js-yaml's loader.
  *
  * This room imports nothing from the rest of lib/ (only node built-ins,
@@ -38,6 +41,7 @@
 import { Composer } from './composer';
 import { Constructor } from './constructor';
 import { Emitter } from './emitter';
+import { USE_FULL_PATH, constructFromEvents } from './event-constructor';
 import { YamlDecodeError, YamlDumpError, YamlError, YamlParseError } from './error';
 import { decodeText } from './reader';
 import { Representer } from './representer';
@@ -70,6 +74,9 @@ export function parseYaml(input: string | Uint8Array): unknown {
   if (typeof input === 'string') text = input;
   else if (input instanceof Uint8Array) text = decodeText(input);
   else throw new TypeError(`parseYaml expects a string or a Uint8Array, got ${typeof input}`);
+  // Most documents need no node graph; the rest, errors included, take the full path.
+  const direct = constructFromEvents(text);
+  if (direct !== USE_FULL_PATH) return direct;
   try {
     const node = new Composer(text).getSingleNode();
     return node === null ? null : new Constructor().constructDocument(node);

@@ -426,7 +426,10 @@ export abstract class TokenScanner extends Reader {
     const flow = this.flowLevel !== 0;
     let spaces: string | null = '';
     // While no line break has been folded, the value is the input from
-    // start to end as it stands: one slice instead of a concatenation.
+    // start to where the last chunk ended, sliced once at the end rather
+    // than once per word; `sliceEnd` is that end, or -1 once `value` holds
+    // the text (a fold, or no string buffer).
+    let sliceEnd = -1;
     this.plainFolded = false;
     for (;;) {
       let length = 0;
@@ -459,8 +462,13 @@ export abstract class TokenScanner extends Reader {
       }
       if (length === 0) break;
       this.allowSimpleKey = false;
-      if (this.text === null || this.plainFolded) value = value + (spaces as string) + this.prefix(length);
-      else value = this.text.slice(start.index, this.pointer + length);
+      if (this.text === null || this.plainFolded) {
+        if (sliceEnd >= 0) value = (this.text as string).slice(start.index, sliceEnd);
+        sliceEnd = -1;
+        value = value + (spaces as string) + this.prefix(length);
+      } else {
+        sliceEnd = this.pointer + length;
+      }
       this.forwardInLine(length);
       endIndex = this.pointer;
       endLine = this.line;
@@ -468,6 +476,7 @@ export abstract class TokenScanner extends Reader {
       spaces = this.scanPlainSpaces(indent, start);
       if (!spaces || this.code() === 0x23 || (!flow && this.column < indent)) break;
     }
+    if (sliceEnd >= 0) value = (this.text as string).slice(start.index, sliceEnd);
     const end = endIndex < 0 ? start : endIndex === this.pointer ? this.getMark() : { index: endIndex, line: endLine, column: endColumn };
     return token('<scalar>', start, end, value, true, null);
   }
