@@ -63,7 +63,8 @@ class EventConstructor {
   private top = 0;
 
   constructor(text: string) {
-    this.parser = new Parser(text);
+    // No marks: an error here sends the text to the full path, which has them.
+    this.parser = new Parser(text, false);
   }
 
   document(): unknown {

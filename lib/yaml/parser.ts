@@ -71,8 +71,9 @@ export class Parser {
   private marks: Mark[] = [];
   private state: State | null;
 
-  constructor(text: string) {
-    this.scanner = new Scanner(text);
+  /** `marks: false`: every event carries the same placeholder marks (see the Reader constructor). */
+  constructor(text: string, marks = true) {
+    this.scanner = new Scanner(text, marks);
     this.state = this.parseStreamStart;
   }
 

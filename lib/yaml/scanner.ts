@@ -44,8 +44,9 @@ export class Scanner extends TokenScanner {
   private simpleKeyCount = 0;
 
 
-  constructor(text: string) {
-    super(text);
+  /** `marks: false`: see the Reader constructor. */
+  constructor(text: string, marks = true) {
+    super(text, marks);
     this.tokens.push(token('<stream start>', this.getMark(), this.getMark()));
   }
 

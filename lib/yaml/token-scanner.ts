@@ -418,6 +418,7 @@ export abstract class TokenScanner extends Reader {
   protected scanPlain(): Token {
     let value = '';
     const start = this.getMark();
+    const startIndex = this.pointer;
     // the end mark is made once, from where the last chunk ended
     let endIndex = -1;
     let endLine = 0;
@@ -463,7 +464,7 @@ export abstract class TokenScanner extends Reader {
       if (length === 0) break;
       this.allowSimpleKey = false;
       if (this.text === null || this.plainFolded) {
-        if (sliceEnd >= 0) value = (this.text as string).slice(start.index, sliceEnd);
+        if (sliceEnd >= 0) value = (this.text as string).slice(startIndex, sliceEnd);
         sliceEnd = -1;
         value = value + (spaces as string) + this.prefix(length);
       } else {
@@ -476,8 +477,8 @@ export abstract class TokenScanner extends Reader {
       spaces = this.scanPlainSpaces(indent, start);
       if (!spaces || this.code() === 0x23 || (!flow && this.column < indent)) break;
     }
-    if (sliceEnd >= 0) value = (this.text as string).slice(start.index, sliceEnd);
-    const end = endIndex < 0 ? start : endIndex === this.pointer ? this.getMark() : { index: endIndex, line: endLine, column: endColumn };
+    if (sliceEnd >= 0) value = (this.text as string).slice(startIndex, sliceEnd);
+    const end = endIndex < 0 ? start : endIndex === this.pointer ? this.getMark() : this.markAt(endIndex, endLine, endColumn);
     return token('<scalar>', start, end, value, true, null);
   }
 

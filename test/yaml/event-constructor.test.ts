@@ -98,6 +98,9 @@ describe('YAML: the event path gives the full path\'s values, or hands the docum
     }
     // The first error PyYAML reports is the composer's, though the construction error comes first in the text.
     assert.throws(() => parseYaml('a: !!int x\nb: *undefined\n'), /found undefined alias 'undefined'/);
+    // The event path makes no marks; the full path's errors still say where.
+    assert.throws(() => parseYaml('a: 1\nb: !!int x\n'), (err: YamlParseError) => err.line === 2 && err.column === 4 && /line 2, column 4/.test(err.message));
+    assert.throws(() => parseYaml('a: 1\nb: [x\n'), (err: YamlParseError) => err.line === 3 && /line 3, column 1/.test(err.message));
   });
 
   it('agrees with the full path on every corpus document it takes, and takes most of them', function () {
