@@ -49,6 +49,10 @@ export const OURS_POLL = peer('ours-poll', "ours, waitStrategy 'poll' 100 ms", '
 export const FSEXT_SYNC = peer('fsext-sync', 'fs-ext flockSync', 'node', 'fsext-sync', 'kernel');
 // Blocks in flock(2) on a libuv threadpool thread.
 export const FSEXT_ASYNC = peer('fsext-async', 'fs-ext flock (async)', 'node', 'fsext-async', 'kernel');
+// The same with the lock protocol's identity check (fstat before the wait, stat of the path after):
+// the floor of any Node lock that keeps the protocol, ours included.
+export const FSEXT_SYNC_CHECKED = peer('fsext-sync-checked', 'fs-ext flockSync + identity check', 'node', 'fsext-sync-checked', 'kernel');
+export const FSEXT_ASYNC_CHECKED = peer('fsext-async-checked', 'fs-ext flock (async) + identity check', 'node', 'fsext-async-checked', 'kernel');
 export const PROPER_LOCKFILE = peer('proper-lockfile', 'proper-lockfile (mkdir)', 'node', 'proper-lockfile', { pollMs: 1 });
 export const PYTHON_PLAN = peer('python-plan', 'Python plan (100 ms poll)', 'python', 'plan', { pollMs: 100 });
 
