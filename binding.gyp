@@ -5,6 +5,7 @@
       "sources": [
         "src-native/addon.cc",
         "src-native/confine.cc",
+        "src-native/durable_commit.cc",
         "src-native/flock.cc",
         "src-native/record_lock.cc",
         "src-native/flock_here.cc",

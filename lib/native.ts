@@ -118,6 +118,15 @@ interface NativeBinding {
   readlinkat(dirFd: number, name: string): string;
   /** The entries of the open directory (no `.`/`..`), each with d_type's letter: f, d, l, o, or ? when unknown. */
   readdirAt(dirFd: number): Array<[string, 'f' | 'd' | 'l' | 'o' | '?']>;
+  /**
+   * On the libuv threadpool, one job: fsync `fd` (F_FULLFSYNC on macOS, as
+   * fs.fsync), close it, rename `from` to `to` (names in the directory
+   * `dirFd`, or paths when it is -1; an ESTALE rename is tried once more),
+   * fsync `syncDirFd`. `fd` is closed in every case. Rejects with an errno
+   * error (`syscall` fsync, close or rename) whose `renamed` says whether the
+   * rename was done, which leaves only the directory's fsync failed.
+   */
+  commitDurable(fd: number, dirFd: number, from: string, to: string, syncDirFd: number): Promise<void>;
 }
 
 /**

@@ -59,6 +59,7 @@ static Napi::Object Init(Napi::Env env, Napi::Object exports) {
   InitWaiter(env, exports);
   InitFlockHere(env, exports);
   InitConfine(env, exports);
+  InitDurableCommit(env, exports);
   return exports;
 }
 

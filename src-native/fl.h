@@ -61,6 +61,7 @@ void InitRecordLock(Napi::Env env, Napi::Object exports);
 void InitWaiter(Napi::Env env, Napi::Object exports);
 void InitFlockHere(Napi::Env env, Napi::Object exports);
 void InitConfine(Napi::Env env, Napi::Object exports);
+void InitDurableCommit(Napi::Env env, Napi::Object exports);
 
 }  // namespace fl
 

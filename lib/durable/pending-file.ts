@@ -335,6 +335,30 @@ export function commitTemp(t: PendingFile): void {
   t.path = '';
 }
 
+/**
+ * The rest of a durable replace in one threadpool job: fsync the temp file,
+ * close it, rename it over the target, fsync the directory. Two awaited
+ * fs.fsync calls made two round trips through the pool, each waking the JS
+ * thread once more while the lock was held. Afterwards `t.fd` is closed, and
+ * `t.path` is '' when the rename was done (failed or not, the directory's
+ * fsync is then all that may be missing). Not for a write with a check
+ * between the close and the rename (fencing): see replaceFile.
+ */
+export async function commitTempDurably(t: PendingFile): Promise<void> {
+  const fd = t.fd;
+  t.fd = -1;
+  const at = t.at;
+  try {
+    await (at === undefined
+      ? native.commitDurable(fd, -1, t.path, t.target, dirOf(t))
+      : native.commitDurable(fd, at.dirFd, t.tempName, at.name, dirOf(t)));
+    t.path = '';
+  } catch (err) {
+    if ((err as { renamed?: unknown }).renamed === true) t.path = '';
+    throw err;
+  }
+}
+
 export function abandonTemp(t: PendingFile | null): void {
   if (t === null) return;
   if (t.fd !== -1) try { fs.closeSync(t.fd); } catch { /* already failing */ }

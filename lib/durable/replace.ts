@@ -10,7 +10,8 @@ import { promisify } from 'node:util';
 import { writeError } from '../errors';
 import type { NameAt } from '../native';
 import {
-  AtomicOutput, abandonTemp, closeDir, closePins, closeTemp, commitTemp, dirOf, keepAttributes, openTemp, writeAllSync,
+  AtomicOutput, abandonTemp, closeDir, closePins, closeTemp, commitTemp, commitTempDurably, dirOf, keepAttributes, openTemp,
+  writeAllSync,
   type AtomicWriteCallback, type PendingFile,
 } from './pending-file';
 
@@ -45,7 +46,9 @@ export interface ReplaceOptions {
  * The small syscalls run synchronously: every other process waits while the
  * lock is held, and a threadpool round trip per step (about 45 µs here, ten
  * of them per write) would hold it several times longer. The fsyncs, which
- * can take milliseconds, run off the event loop.
+ * can take milliseconds, run off the event loop; where no check (fencing)
+ * has to run right before the rename, fsync → close → rename → fsync of the
+ * directory are one threadpool job (one wake-up of this thread, not two).
  * @internal
  */
 export async function replaceFile(filePath: string, data: string | Uint8Array | AtomicWriteCallback,
@@ -65,14 +68,22 @@ export async function replaceFile(filePath: string, data: string | Uint8Array | 
     } else {
       writeAllSync(t.fd, data);
     }
-    if (opts.durable) await fsyncAsync(t.fd);
-    closeTemp(t);
-    // Last step before the rename: a refusal (EFENCED) leaves the file as it was.
-    opts.beforeRename?.();
-    commitTemp(t);
-    renamed = true;
-    // The rename is only durable once the directory entry is on disk.
-    if (opts.durable) await fsyncAsync(dirOf(t));
+    if (opts.durable && opts.beforeRename === undefined) {
+      try {
+        await commitTempDurably(t);
+      } finally {
+        renamed = t.path === '';
+      }
+    } else {
+      if (opts.durable) await fsyncAsync(t.fd);
+      closeTemp(t);
+      // Last step before the rename: a refusal (EFENCED) leaves the file as it was.
+      opts.beforeRename?.();
+      commitTemp(t);
+      renamed = true;
+      // The rename is only durable once the directory entry is on disk.
+      if (opts.durable) await fsyncAsync(dirOf(t));
+    }
   } catch (err) {
     abandonTemp(t);
     // The callback's own error is the caller's: it propagates unchanged.

@@ -78,6 +78,25 @@ describe('durability order, traced with strace', function () {
     });
   }
 
+  // Awaiting fs.fsync twice made two threadpool round trips, each waking the
+  // JS thread once more while the lock was held.
+  for (const op of ['write', 'writeCb', 'rmw']) {
+    it(`${op}, durable: the temp file's fsync, the rename and the directory's fsync are one threadpool job: one thread, not the JS thread`, async () => {
+      const { calls, file } = await trace(op, true);
+      const rename = calls.find((c) => RENAMES.has(c.name) && stringArgs(c).at(-1) === file);
+      assert.ok(rename, 'one rename onto the file');
+      const temp = stringArgs(rename)[0];
+      // The temp file is created on the JS thread (the small syscalls run there).
+      const jsThread = calls.find((c) => c.name === 'openat' && stringArgs(c)[0] === temp)?.tid;
+      const syncs = calls.filter((c) => SYNCS.has(c.name));
+      const tempSync = syncs.find((c) => pathOfFd(calls, fdArg(c), c) === temp);
+      const dirSync = syncs.find((c) => pathOfFd(calls, fdArg(c), c) === t.dir);
+      assert.ok(jsThread !== undefined && tempSync && dirSync);
+      assert.deepEqual([tempSync.tid, dirSync.tid], [rename.tid, rename.tid], 'fsync, rename and fsync on one thread');
+      assert.notEqual(rename.tid, jsThread, 'off the JS thread');
+    });
+  }
+
   for (const op of ['write', 'writeSync', 'rmw']) {
     it(`${op}, durable: false: no fsync or fdatasync at all, and still one rename from a temp file`, async () => {
       const { calls, file } = await trace(op, false);
