@@ -18,6 +18,7 @@ import { performance } from 'node:perf_hooks';
 import { native } from '../native';
 import { cliBusyError, cliDescriptorError, isErrno, lockFileError, spawnError, type LockMode } from '../errors';
 import { lockHolders } from '../lock/holders';
+import { openCreating } from '../lock/open-creating';
 import type { FlockArgs } from './flock-args';
 import { EXIT } from './exit-codes';
 
@@ -29,7 +30,7 @@ const say = (message: string): void => { process.stderr.write(`file-locking: ${m
 /** flock(1)'s open: create without truncating, read-only; a directory without O_CREAT. */
 function openTarget(file: string): number {
   try {
-    return fs.openSync(file, O_RDONLY | O_NOCTTY | O_CREAT, 0o666);
+    return openCreating(() => fs.openSync(file, O_RDONLY | O_NOCTTY | O_CREAT, 0o666));
   } catch (err) {
     if (isErrno(err, 'EISDIR')) return fs.openSync(file, O_RDONLY | O_NOCTTY);
     throw err;

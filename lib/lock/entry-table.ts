@@ -13,6 +13,7 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { native, type NameAt, type NativeWait } from '../native';
 import { isErrno, type LockMode } from '../errors';
+import { openCreating } from './open-creating';
 
 const { O_RDWR, O_RDONLY, O_CREAT, O_NOFOLLOW } = fs.constants;
 const { LOCK_SH, LOCK_EX, LOCK_UN } = native.constants;
@@ -138,7 +139,7 @@ export function stillNamed(fd: number, file: string): boolean {
  */
 function openLockFile(file: string, mode: LockMode): LockFd {
   try {
-    return { fd: openPath(file, O_RDWR | O_CREAT, 0o666), writable: true };
+    return { fd: openCreating(() => openPath(file, O_RDWR | O_CREAT, 0o666)), writable: true };
   } catch (err) {
     if (mode === 'shared' && isErrno(err, 'EACCES', 'EPERM', 'EROFS')) {
       try {

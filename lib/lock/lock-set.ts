@@ -2,6 +2,7 @@ import * as fs from 'node:fs';
 import { FileLock, type AcquireOptions, type FileLockOptions, type LockHandle } from './file-lock';
 import type { LockMode } from '../errors';
 import { checkMode, checkOptions, checkPath } from '../options';
+import { openCreating } from './open-creating';
 
 /** One lock of a {@link acquireAll} set. */
 export interface LockRequestSpec {
@@ -48,7 +49,7 @@ function canonicalOrder(specs: readonly LockRequestSpec[]): LockRequestSpec[] {
   for (const spec of specs) {
     checkPath(spec?.lockFile, 'acquireAll lockFile');
     checkMode(spec.mode, 'acquireAll');
-    const fd = fs.openSync(spec.lockFile, fs.constants.O_RDWR | fs.constants.O_CREAT, 0o666);
+    const fd = openCreating(() => fs.openSync(spec.lockFile, fs.constants.O_RDWR | fs.constants.O_CREAT, 0o666));
     let st: fs.BigIntStats;
     try {
       st = fs.fstatSync(fd, { bigint: true });
