@@ -54,7 +54,9 @@ Outcome Run(const Commit& c) {
   int dir = c.dirFd < 0 ? AT_FDCWD : c.dirFd;
   int renamed = renameat(dir, c.from.c_str(), dir, c.to.c_str());
   // ESTALE on a network file system: the rename did not happen (a cached
-  // handle was stale); once more looks the names up afresh.
+  // handle was stale); once more looks the names up afresh. The one retry
+  // policy of the native layer, kept here with commitTemp's (retryStale) so
+  // that a retried commit is still one job on one thread.
   if (renamed != 0 && errno == ESTALE) renamed = renameat(dir, c.from.c_str(), dir, c.to.c_str());
   if (renamed != 0) return {errno, "rename", false};
   err = SyncFd(c.syncDirFd);

@@ -47,7 +47,8 @@ int64_t MonoNs();
 // link. Returns 0 and sets *same, or an errno (a missing path is "not same").
 int StillNamed(int fd, const char* path, bool* same);
 // The same check in two halves, so that a wait pays only the second after
-// winning: InodeOf (fstat) before the wait, NamesInode (stat) after.
+// winning: InodeOf (fstat) before the wait, NamesInode (stat) after; an
+// inode without a link (unlinked before the wait) is named by no path.
 struct Inode {
   dev_t dev = 0;
   ino_t ino = 0;

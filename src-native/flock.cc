@@ -35,6 +35,10 @@ int InodeOf(int fd, Inode* out) {
 }
 
 int NamesInode(const char* path, const Inode& inode, bool* same) {
+  if (!inode.linked) {
+    *same = false;
+    return 0;
+  }
   struct stat byPath;
   if (stat(path, &byPath) != 0) {
     if (errno != ENOENT && errno != ENOTDIR) return errno;
@@ -50,12 +54,7 @@ int NamesInode(const char* path, const Inode& inode, bool* same) {
 int StillNamed(int fd, const char* path, bool* same) {
   Inode inode;
   int err = InodeOf(fd, &inode);
-  if (err != 0) return err;
-  if (!inode.linked) {
-    *same = false;
-    return 0;
-  }
-  return NamesInode(path, inode, same);
+  return err != 0 ? err : NamesInode(path, inode, same);
 }
 
 // sameFile(fd, path) -> whether path still names the open file and the file

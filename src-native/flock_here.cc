@@ -200,10 +200,7 @@ Napi::Value FlockHere(const Napi::CallbackInfo& info) {
   }
   if (!granted) return Napi::String::New(env, "timeout");
   bool same = true;
-  if (!path.empty()) {
-    same = inode.linked;
-    if (same && NamesInode(path.c_str(), inode, &same) != 0) same = false;
-  }
+  if (!path.empty() && NamesInode(path.c_str(), inode, &same) != 0) same = false;
   return Napi::String::New(env, same ? "granted" : "moved");
 }
 

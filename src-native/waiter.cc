@@ -237,8 +237,8 @@ void RunWait(const StatePtr& s) {
     if (!Post(s)) FinishUnclaimed(s.get());
     return;
   }
-  bool same = s->inode.linked;
-  if (same && NamesInode(s->path.c_str(), s->inode, &same) != 0) same = false;
+  bool same = false;  // an error of the stat leaves it false: treated as moved
+  NamesInode(s->path.c_str(), s->inode, &same);
   {
     std::lock_guard<std::mutex> lock(s->m);
     s->moved = !same;
