@@ -10,7 +10,7 @@
 
 import { markedError, type Mark } from './error';
 import { Parser, type ParseEvent } from './parser';
-import { TAG, resolveImplicitTag } from './resolver';
+import { TAG, scalarTag } from './resolver';
 
 export interface ScalarNode {
   readonly kind: 'scalar';
@@ -93,8 +93,7 @@ export class Composer {
 
   private composeScalarNode(anchor: string | null): ScalarNode {
     const event = this.parser.getEvent() as Extract<ParseEvent, { type: 'Scalar' }>;
-    let tag = event.tag;
-    if (tag === null || tag === '!') tag = event.implicit[0] ? resolveImplicitTag(event.value) : TAG.str;
+    const tag = scalarTag(event.tag, event.implicit[0], event.value);
     const node: ScalarNode = { kind: 'scalar', tag, value: event.value, start: event.start, anchored: anchor !== null };
     if (anchor !== null) this.anchors.set(anchor, node);
     return node;

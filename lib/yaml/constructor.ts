@@ -395,29 +395,20 @@ export class Constructor {
   }
 
   private dispatch(node: YamlNode): unknown {
-    if (node.kind === 'scalar') {
-      const value = scalarValue(node.tag, node.value);
-      if (value !== NOT_A_SCALAR_TAG) return value;
-    }
     switch (node.tag) {
       case TAG.null:
-        this.constructScalar(node);
-        return null;
       case TAG.bool:
-        return constructYamlBool(this.constructScalar(node));
       case TAG.int:
-        return constructYamlInt(this.constructScalar(node));
       case TAG.float:
-        return constructYamlFloat(this.constructScalar(node));
       case TAG.binary:
-        return constructYamlBinary(this.constructScalar(node));
+      case TAG.str:
+        // The node's text, or on a mapping its '=' key's value (PyYAML's construct_scalar).
+        return scalarValue(node.tag, this.constructScalar(node));
       case TAG.timestamp: {
         const text = this.constructScalar(node);
         if (node.kind !== 'scalar') throw new Error('expected a scalar node for a timestamp');
-        return constructYamlTimestamp(text);
+        return scalarValue(node.tag, text);
       }
-      case TAG.str:
-        return this.constructScalar(node);
       case TAG.seq:
         return this.constructYamlSeq(node);
       case TAG.map:

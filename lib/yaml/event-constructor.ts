@@ -22,7 +22,7 @@
 
 import { NOT_A_SCALAR_TAG, isHashable, scalarValue, setOwn, setPythonPair } from './constructor';
 import { Parser, type ParseEvent } from './parser';
-import { TAG, resolveImplicitTag } from './resolver';
+import { TAG, scalarTag } from './resolver';
 
 /** What {@link constructFromEvents} returns when the full path must parse the text. */
 export const USE_FULL_PATH: unique symbol = Symbol('use the full path');
@@ -32,13 +32,6 @@ class NeedsFullPath extends Error {}
 const STOP = new NeedsFullPath('needs the full path');
 
 type ScalarEvent = Extract<ParseEvent, { type: 'Scalar' }>;
-
-/** The composer's tag for a scalar event: the explicit one, or the resolver's. */
-function scalarTag(event: ScalarEvent): string {
-  const tag = event.tag;
-  if (tag !== null && tag !== '!') return tag;
-  return event.implicit[0] ? resolveImplicitTag(event.value) : TAG.str;
-}
 
 /** An anchor whose node is still being built: an alias to it is recursion. */
 const IN_PROGRESS: unique symbol = Symbol('in progress');
@@ -97,7 +90,7 @@ class EventConstructor {
     const event = this.parser.getEvent();
     switch (event.type) {
       case 'Scalar':
-        return this.scalar(event, scalarTag(event));
+        return this.scalar(event, scalarTag(event.tag, event.implicit[0], event.value));
       case 'Alias': {
         const value = this.anchors.get(event.anchor);
         if (value === undefined || value === IN_PROGRESS) throw STOP;
@@ -152,7 +145,7 @@ class EventConstructor {
   }
 
   private scalar(event: ScalarEvent, tag: string): unknown {
-    const value = tag === TAG.str ? event.value : scalarValue(tag, event.value);
+    const value = scalarValue(tag, event.value);
     if (value === NOT_A_SCALAR_TAG) throw STOP;
     this.claim(event.anchor);
     this.anchor(event.anchor, value);
@@ -168,7 +161,7 @@ class EventConstructor {
     const next = this.parser.peekEvent();
     let key: unknown;
     if (next.type === 'Scalar') {
-      const tag = scalarTag(next);
+      const tag = scalarTag(next.tag, next.implicit[0], next.value);
       if (tag === TAG.merge || tag === TAG.value) throw STOP;
       key = this.scalar(this.parser.getEvent() as ScalarEvent, tag);
     } else if (next.type === 'Alias') {

@@ -112,3 +112,13 @@ export function resolveImplicitTag(value: string): string {
   }
   return TAG.str;
 }
+
+/**
+ * The tag PyYAML's composer gives a scalar: the event's own, unless it has
+ * none or the non-specific '!'; then the resolver's for a plain scalar
+ * (`implicit[0]`), str for any other. @internal
+ */
+export function scalarTag(tag: string | null, plain: boolean, value: string): string {
+  if (tag !== null && tag !== '!') return tag;
+  return plain ? resolveImplicitTag(value) : TAG.str;
+}
