@@ -1,5 +1,6 @@
 // The last steps of an async durable replace as one threadpool job: fsync
-// the temp file, close it, rename it over the target, fsync the directory.
+// the temp file, close it, rename it over the target, fsync the directory,
+// and (when asked) give back the writer's flock(2) lock.
 //
 // Awaiting fs.fsync twice made two round trips through the pool while the
 // writer held the lock, each waking a pool thread and then the JS thread.
@@ -9,11 +10,19 @@
 // and names, the fencing check (a fenced write does not use this job, since
 // its check runs between the close and the rename), and what a failure means
 // for the file. Syscalls in, errno out.
+//
+// The unlock: the writer releases its lock as soon as the job is done, but
+// reporting back wakes the JS thread first (about 40-80 us on a busy machine)
+// while every other process keeps waiting for the lock. Unlocking here, right
+// after the directory's fsync, takes that wake-up off their path. TypeScript
+// decides when the lock may go early (an exclusive lock held by this write
+// alone, nothing left to do under it) and only after a fully durable commit.
 #include "fl.h"
 
 #include <cerrno>
 #include <cstdio>
 #include <string>
+#include <sys/file.h>
 #include <unistd.h>
 
 namespace fl {
@@ -36,12 +45,14 @@ struct Commit {
   std::string from;   // temp name
   std::string to;     // target name
   int syncDirFd = -1; // the directory to fsync after the rename
+  int unlockFd = -1;  // a descriptor whose flock to release after it all; -1: none
 };
 
 struct Outcome {
   int err = 0;
   const char* syscall = "";
   bool renamed = false;
+  bool unlocked = false;
 };
 
 Outcome Run(const Commit& c) {
@@ -61,7 +72,9 @@ Outcome Run(const Commit& c) {
   if (renamed != 0) return {errno, "rename", false};
   err = SyncFd(c.syncDirFd);
   if (err != 0) return {err, "fsync", true};
-  return {0, "", true};
+  // A failed unlock is not the write's failure: the caller unlocks as usual.
+  bool unlocked = c.unlockFd >= 0 && flock(c.unlockFd, LOCK_UN) == 0;
+  return {0, "", true, unlocked};
 }
 
 class CommitWorker : public Napi::AsyncWorker {
@@ -79,7 +92,7 @@ class CommitWorker : public Napi::AsyncWorker {
   void OnOK() override {
     Napi::Env env = Env();
     if (outcome_.err == 0) {
-      deferred_.Resolve(env.Undefined());
+      deferred_.Resolve(Napi::Boolean::New(env, outcome_.unlocked));
       return;
     }
     Napi::Error e = ErrnoError(env, outcome_.err, outcome_.syscall);
@@ -93,9 +106,10 @@ class CommitWorker : public Napi::AsyncWorker {
   Outcome outcome_;
 };
 
-// commitDurable(fd, dirFd, from, to, syncDirFd) -> Promise<void>. Rejects
-// with an errno error whose `renamed` says whether the rename was done
-// (then only the directory's fsync failed). `fd` is closed in every case.
+// commitDurable(fd, dirFd, from, to, syncDirFd, unlockFd) -> Promise<boolean>,
+// whether `unlockFd`'s lock was released (never on a failure). Rejects with an
+// errno error whose `renamed` says whether the rename was done (then only the
+// directory's fsync failed). `fd` is closed in every case.
 Napi::Value CommitDurable(const Napi::CallbackInfo& info) {
   Napi::Env env = info.Env();
   Commit c;
@@ -104,6 +118,7 @@ Napi::Value CommitDurable(const Napi::CallbackInfo& info) {
   c.from = info[2].As<Napi::String>().Utf8Value();
   c.to = info[3].As<Napi::String>().Utf8Value();
   c.syncDirFd = info[4].As<Napi::Number>().Int32Value();
+  c.unlockFd = info[5].As<Napi::Number>().Int32Value();
   auto* worker = new CommitWorker(env, std::move(c));
   Napi::Promise promise = worker->Promise();
   worker->Queue();

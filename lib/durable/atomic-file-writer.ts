@@ -107,7 +107,7 @@ export class AtomicFileWriter {
     }
     const pins: number[] = [];
     try {
-      await this.#lock.acquireExclusive((lock) => replaceFile(this.filePath, data, this.#replaceOptions(this.#fence(lock), pins)),
+      await this.#lock.acquireExclusive((lock) => replaceFile(this.filePath, data, this.#replaceOptions(this.#fence(lock), pins, lock)),
         { signal: checkSignal(o.signal, 'AtomicFileWriter.write') });
     } finally {
       closePins(pins);
@@ -129,8 +129,9 @@ export class AtomicFileWriter {
     return this.fenced ? fenceGranted(lock, this.#maxHoldMs) : undefined;
   }
 
-  #replaceOptions(fence: FencedHandle | undefined, pins?: number[]): ReplaceOptions {
-    return { durable: this.durable, mode: this.mode, pins, at: this.#at,
+  /** `lock`: the lock this write took, released right after it (see ReplaceOptions.releasing). */
+  #replaceOptions(fence: FencedHandle | undefined, pins?: number[], lock?: LockHandle): ReplaceOptions {
+    return { durable: this.durable, mode: this.mode, pins, at: this.#at, releasing: lock,
       beforeRename: fence === undefined ? undefined : () => checkFence(fence, this.filePath) };
   }
 }

@@ -343,16 +343,19 @@ export function commitTemp(t: PendingFile): void {
  * `t.path` is '' when the rename was done (failed or not, the directory's
  * fsync is then all that may be missing). Not for a write with a check
  * between the close and the rename (fencing): see replaceFile.
+ * `unlockFd` (-1: none) is a lock descriptor the job unlocks after the
+ * directory's fsync; the result says whether it did.
  */
-export async function commitTempDurably(t: PendingFile): Promise<void> {
+export async function commitTempDurably(t: PendingFile, unlockFd: number): Promise<boolean> {
   const fd = t.fd;
   t.fd = -1;
   const at = t.at;
   try {
-    await (at === undefined
-      ? native.commitDurable(fd, -1, t.path, t.target, dirOf(t))
-      : native.commitDurable(fd, at.dirFd, t.tempName, at.name, dirOf(t)));
+    const unlocked = await (at === undefined
+      ? native.commitDurable(fd, -1, t.path, t.target, dirOf(t), unlockFd)
+      : native.commitDurable(fd, at.dirFd, t.tempName, at.name, dirOf(t), unlockFd));
     t.path = '';
+    return unlocked;
   } catch (err) {
     if ((err as { renamed?: unknown }).renamed === true) t.path = '';
     throw err;

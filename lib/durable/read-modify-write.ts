@@ -175,12 +175,12 @@ export class ReadModifyWrite<T = unknown> {
     const o = checkOptions('ReadModifyWrite.execute', opts, ['signal', 'fence']);
     // Closed after the lock is released: see ReplaceOptions.pins.
     const pins: number[] = [];
-    const update = async (fence: FencedHandle | undefined): Promise<Written<R, T>> => {
+    const update = async (fence: FencedHandle | undefined, lock?: LockHandle): Promise<Written<R, T>> => {
       // Read synchronously under the lock, as replaceFile writes: see there.
       const data = this.#parse(this.#readOrInitialSync(), deserializer, serializer as Serializer<never>);
       const result = await modifyFn(data);
       const next = (result === undefined ? data : result) as Written<R, T>;
-      await replaceFile(this.filePath, this.#serialize(next, serializer), this.#writeOptions(fence, pins));
+      await replaceFile(this.filePath, this.#serialize(next, serializer), this.#writeOptions(fence, pins, lock));
       return next;
     };
     try {
@@ -189,7 +189,7 @@ export class ReadModifyWrite<T = unknown> {
         checkFenceHandle(o.fence, this.lockFile, 'ReadModifyWrite.execute');
         return await update(o.fence);
       }
-      return await this.#lock.acquireExclusive((lock) => update(this.#fence(lock)),
+      return await this.#lock.acquireExclusive((lock) => update(this.#fence(lock), lock),
         { signal: checkSignal(o.signal, 'ReadModifyWrite.execute') });
     } finally {
       closePins(pins);
@@ -223,10 +223,10 @@ export class ReadModifyWrite<T = unknown> {
     const serializer = o.serializer ?? dumpYaml as Serializer<T>;
     checkFunctions(fn, deserializer, serializer);
     const pins: number[] = [];
-    const run = async (fence: FencedHandle | undefined): Promise<O['result']> => {
+    const run = async (fence: FencedHandle | undefined, lock?: LockHandle): Promise<O['result']> => {
       const data = this.#parse(this.#readOrInitialSync(), deserializer, serializer as Serializer<never>);
       const decided = checkOutcome(await fn(data, contextFor(data)), 'ReadModifyWrite.update');
-      if (decided.write) await replaceFile(this.filePath, this.#serialize(decided.data, serializer), this.#writeOptions(fence, pins));
+      if (decided.write) await replaceFile(this.filePath, this.#serialize(decided.data, serializer), this.#writeOptions(fence, pins, lock));
       return decided.result;
     };
     try {
@@ -234,7 +234,7 @@ export class ReadModifyWrite<T = unknown> {
         checkFenceHandle(o.fence, this.lockFile, 'ReadModifyWrite.update');
         return await run(o.fence);
       }
-      return await this.#lock.acquireExclusive((lock) => run(this.#fence(lock)),
+      return await this.#lock.acquireExclusive((lock) => run(this.#fence(lock), lock),
         { signal: checkSignal(o.signal, 'ReadModifyWrite.update') });
     } finally {
       closePins(pins);
@@ -294,8 +294,9 @@ export class ReadModifyWrite<T = unknown> {
     return this.#options.fenced === true ? fenceGranted(lock, this.#options.maxHoldMs) : undefined;
   }
 
-  #writeOptions(fence: FencedHandle | undefined, pins: number[]): ReplaceOptions {
-    return { durable: this.#options.durable ?? true, mode: this.#options.mode, pins, at: this.#at,
+  /** `lock`: the lock this update took, released right after the write (see ReplaceOptions.releasing). */
+  #writeOptions(fence: FencedHandle | undefined, pins: number[], lock?: LockHandle): ReplaceOptions {
+    return { durable: this.#options.durable ?? true, mode: this.#options.mode, pins, at: this.#at, releasing: lock,
       beforeRename: fence === undefined ? undefined : () => checkFence(fence, this.filePath) };
   }
 

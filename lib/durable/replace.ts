@@ -9,6 +9,7 @@ import * as fs from 'node:fs';
 import { promisify } from 'node:util';
 import { writeError } from '../errors';
 import type { NameAt } from '../native';
+import type { LockHandle } from '../lock/handle';
 import {
   AtomicOutput, abandonTemp, closeDir, closePins, closeTemp, commitTemp, commitTempDurably, dirOf, keepAttributes, openTemp,
   writeAllSync,
@@ -36,6 +37,14 @@ export interface ReplaceOptions {
   pins?: number[];
   /** The file is this name in this open directory, resolved by the caller: see {@link openTemp}. */
   at?: NameAt;
+  /**
+   * The caller's exclusive lock, which it releases as soon as this write
+   * returns. A durable commit then gives the kernel lock back itself, right
+   * after the directory's fsync, so that the next process need not wait for
+   * this thread to wake up first. Only on success; the handle stays the
+   * caller's to release.
+   */
+  releasing?: LockHandle;
 }
 
 /**
@@ -70,7 +79,7 @@ export async function replaceFile(filePath: string, data: string | Uint8Array | 
     }
     if (opts.durable && opts.beforeRename === undefined) {
       try {
-        await commitTempDurably(t);
+        if (await commitTempDurably(t, opts.releasing?.earlyUnlockFd() ?? -1)) opts.releasing?.markKernelUnlocked();
       } finally {
         renamed = t.path === '';
       }

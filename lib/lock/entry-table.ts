@@ -74,6 +74,11 @@ export interface Grant {
    * fires meanwhile it does nothing: the request is no longer queued.
    */
   timer?: NodeJS.Timeout;
+  /**
+   * Set when a durable commit gave the kernel lock back on its own thread
+   * (see {@link earlyUnlockFd}): release then does only the bookkeeping.
+   */
+  unlocked?: boolean;
 }
 
 const byFile = new Map<string, Entry>();

@@ -14,7 +14,7 @@ import {
   adopt, heldHere, descriptorForWaiter, detach, entryFor, findQueued, flockOp, now, releaseDescriptor, retireIfIdle, stillNamed, waiterPath,
   type Entry, type Grant, type KernelWaiter, type LockFd, type Request, type WaitOptions,
 } from './entry-table';
-import { tryKernel, unlockKernel } from './kernel-attempt';
+import { disabled, tryKernel, unlockKernel } from './kernel-attempt';
 import { HandoffStage, handoffStage } from './handoff-stages';
 
 export function grantTo(entry: Entry, mode: LockMode): void {
@@ -57,11 +57,23 @@ export function release(grant: Grant): void {
   const entry = grant.entry;
   entry.holders--;
   if (entry.holders === 0) {
-    unlockKernel(entry.fd);
+    if (grant.unlocked !== true) unlockKernel(entry.fd);
     if (entry.queue.length > 0) pump(entry);
     else retireIfIdle(entry);
   }
   if (grant.timer !== undefined) clearTimeout(grant.timer);
+}
+
+/**
+ * The descriptor whose kernel lock another thread may give back for `grant`
+ * just before the grant itself is released (a durable commit, after its last
+ * fsync), or -1. Only an exclusive grant qualifies: it is the entry's only
+ * holder, so nothing in this process relies on the kernel lock once the
+ * holder is done, and in-process waiters queue on `holders` until
+ * {@link release}. With locking disabled there is nothing to give back.
+ */
+export function earlyUnlockFd(grant: Grant): number {
+  return grant.mode === 'exclusive' && grant.entry.holders === 1 && !disabled ? grant.entry.fd : -1;
 }
 
 /** Grants queued requests in order, as far as the lock allows. */

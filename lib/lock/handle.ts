@@ -1,6 +1,6 @@
 import type { LockMode } from '../errors';
 import type { Grant } from './entry-table';
-import { release } from './fifo-queue';
+import { earlyUnlockFd, release } from './fifo-queue';
 import { trace } from './trace';
 
 /**
@@ -58,5 +58,19 @@ export class LockHandle implements Disposable, AsyncDisposable {
   /** @internal */
   get grant(): Grant | null {
     return this.#grant;
+  }
+
+  /**
+   * The descriptor whose kernel lock a durable commit may release right
+   * after its directory fsync, when the caller releases this handle as soon
+   * as the commit returns; -1 when it may not (see `earlyUnlockFd`). @internal
+   */
+  earlyUnlockFd(): number {
+    return this.#grant === null ? -1 : earlyUnlockFd(this.#grant);
+  }
+
+  /** The kernel lock of {@link LockHandle.earlyUnlockFd} was released; release() does the rest. @internal */
+  markKernelUnlocked(): void {
+    if (this.#grant !== null) this.#grant.unlocked = true;
   }
 }
