@@ -12,8 +12,9 @@
  *
  * Cost: the storage is created on the first body run, and from then on Node
  * 20's async hooks track every promise of the process (measured figures in
- * the README, "Not reentrant"). Nothing is captured at grant time: the places
- * are read from the stack of the refused call, when it is refused.
+ * the README, "Not reentrant"), until no body has run for {@link LINGER_MS}.
+ * Nothing is captured at grant time: the places are read from the stack of
+ * the refused call, when it is refused.
  * @internal
  */
 import { AsyncLocalStorage } from 'node:async_hooks';
@@ -31,7 +32,20 @@ interface HeldFrame {
 let storage: AsyncLocalStorage<HeldFrame> | undefined;
 /** Bodies running now; while there are none, nothing needs tracking. */
 let running = 0;
-let disabling: NodeJS.Immediate | undefined;
+/** Whether the storage is on (its async hooks track every promise). */
+let tracking = false;
+/** performance.now() when the last body ended. */
+let lastEnded = 0;
+let disabling: NodeJS.Timeout | undefined;
+
+/**
+ * How long the storage stays on after the last body has ended. Switching
+ * Node 20's promise hooks on and off deoptimizes the process's promise code
+ * each time: a loop of async updates, which waits for the lock between its
+ * bodies, switched them once per update and lost 4-7 % of its throughput
+ * (4 processes, durable counter updates, 7 alternating runs each).
+ */
+export const LINGER_MS = 1000;
 
 /**
  * Runs `fn(handle)` as a body that holds `handle`'s lock, for every
@@ -41,22 +55,38 @@ let disabling: NodeJS.Immediate | undefined;
 export function runHolding<T>(file: string, handle: LockHandle, fn: (handle: LockHandle) => T): T {
   storage ??= new AsyncLocalStorage<HeldFrame>();
   running++;
+  tracking = true;
   return storage.run({ file, handle, parent: storage.getStore() }, fn, handle);
 }
 
 /**
- * A body has settled. When none is left, the storage is switched off (the
- * async hooks stop tracking every promise of the process) once the current
- * macrotask is over, so that a loop of updates does not switch it on and off
- * for each one. A task a body left running keeps its frame, whose released
+ * A body has settled. Once none has run for {@link LINGER_MS}, the storage
+ * is switched off (the async hooks stop tracking every promise of the
+ * process). A task a body left running keeps its frame, whose released
  * handle {@link heldByChain} skips.
  */
 export function bodyEnded(): void {
+  lastEnded = performance.now();
   if (--running > 0 || disabling !== undefined) return;
-  disabling = setImmediate(() => {
-    disabling = undefined;
-    if (running === 0) storage?.disable();
-  }).unref();
+  disabling = setTimeout(switchOffWhenIdle, LINGER_MS).unref();
+}
+
+function switchOffWhenIdle(): void {
+  disabling = undefined;
+  if (running > 0) return;
+  const idleFor = performance.now() - lastEnded;
+  if (idleFor < LINGER_MS) {
+    // Bodies ran meanwhile: one timer per linger, not one per body.
+    disabling = setTimeout(switchOffWhenIdle, LINGER_MS - idleFor).unref();
+    return;
+  }
+  storage?.disable();
+  tracking = false;
+}
+
+/** Whether the chain's storage is on now, its async hooks tracking every promise. @internal */
+export function chainTracking(): boolean {
+  return tracking;
 }
 
 /** What a refused acquisition needs to say: the mode held, and how deep in the chain. */

@@ -2,6 +2,7 @@ import * as assert from 'node:assert/strict';
 import * as fs from 'node:fs';
 import { FileLock, LockError, ReadModifyWrite, SafeFileReader } from '../../lib';
 import { sandbox, sleep } from '../helpers';
+import { LINGER_MS, chainTracking } from '../../lib/lock/held-by-chain';
 
 // The lock timeout is far beyond the test's own: a request that queued behind
 // its own chain (the old behaviour) fails the test by mocha's timeout, not by
@@ -103,5 +104,28 @@ describe('FileLock: an async acquisition its own call chain already holds', func
     const outer = new FileLock(t.file('outer2.lock'), { timeout: LONG });
     await outer.acquireExclusive(() => Promise.all([worker(), worker()]));
     await Promise.all([worker(), worker()]);
+  });
+
+  // Switching Node 20's promise hooks on and off deoptimizes promise code:
+  // a loop of updates that waits for the lock between its bodies must not
+  // switch them once per body. (Margins of half a linger against a stalled
+  // event loop; nothing here is a speed measurement.)
+  it('keeps tracking between bodies, and stops once no body has run for a linger', async () => {
+    const lock = new FileLock(t.file('linger.lock'), { timeout: LONG });
+    const macrotask = (): Promise<void> => new Promise((r) => setImmediate(r));
+    await lock.acquireExclusive(() => undefined);
+    await macrotask();
+    await macrotask();
+    assert.equal(chainTracking(), true, 'still on two macrotasks after the body');
+    await sleep(LINGER_MS / 2);
+    await lock.acquireExclusive(() => undefined);
+    await sleep(LINGER_MS / 2 + LINGER_MS / 4);
+    assert.equal(chainTracking(), true, 'a body in the linger starts it again');
+    await sleep(LINGER_MS / 2 + LINGER_MS / 4);
+    assert.equal(chainTracking(), false, 'off a linger and a half after the last body');
+    await lock.acquireExclusive(async () => {
+      assert.equal(chainTracking(), true, 'on again inside the next body');
+      await assert.rejects(lock.acquireExclusive(() => undefined), (err) => assertChainHeld(err, 'exclusive') !== undefined);
+    });
   });
 });
