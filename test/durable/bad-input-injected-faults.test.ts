@@ -2,7 +2,7 @@ import * as assert from 'node:assert/strict';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { FIXTURES_JS } from '../helpers';
-import { fdArg, hasStrace, pathOfFd, traced, type Call } from '../fixtures/rel_strace';
+import { fdArg, pathOfFd, skipWithoutStrace, traced, type Call } from '../fixtures/rel_strace';
 import { badInputSandbox, ORIGINAL, NEW, OPS, type Outcome, assertIntact, assertNoTemp, childFileError } from '../helpers/bad-input';
 
 describe('bad input: a clear error naming the path and cause, the original byte-identical, no temp file left', function () {
@@ -10,12 +10,7 @@ describe('bad input: a clear error naming the path and cause, the original byte-
   const { t, seed } = badInputSandbox();
 
   describe('faults injected with strace', () => {
-    before(function () {
-      if (process.platform !== 'linux' || !hasStrace()) {
-        console.log('      skipped: strace is not available');
-        this.skip();
-      }
-    });
+    skipWithoutStrace();
 
     async function injected(inject: string[], op: string, file: string): Promise<{ r: Outcome; calls: Call[] }> {
       const spec = { op, file, data: op.startsWith('rmw') ? 'new' : NEW };

@@ -2,7 +2,7 @@ import * as assert from 'node:assert/strict';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { FIXTURES_JS, sandbox } from '../helpers';
-import { fdArg, hasStrace, pathOfFd, retNum, stringArgs, traced, type Call } from '../fixtures/rel_strace';
+import { fdArg, pathOfFd, retNum, skipWithoutStrace, stringArgs, traced, type Call } from '../fixtures/rel_strace';
 
 // One write, traced with strace -f: what reaches the disk, in which order.
 // Durable: the temp file is fsync'd before the rename (so the new name never
@@ -16,12 +16,7 @@ const RENAMES = new Set(['rename', 'renameat', 'renameat2']);
 describe('durability order, traced with strace', function () {
   this.timeout(60_000);
   const t = sandbox();
-  before(function () {
-    if (process.platform !== 'linux' || !hasStrace()) {
-      console.log('      skipped: strace is not available (apt-get install strace)');
-      this.skip();
-    }
-  });
+  skipWithoutStrace();
 
   async function trace(op: string, durable: boolean): Promise<{ calls: Call[]; file: string }> {
     const file = t.file('state.yaml');

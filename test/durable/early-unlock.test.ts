@@ -2,7 +2,7 @@ import * as assert from 'node:assert/strict';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { FIXTURES_JS, sandbox } from '../helpers';
-import { fdArg, hasStrace, pathOfFd, traced, type Call } from '../fixtures/rel_strace';
+import { fdArg, pathOfFd, skipWithoutStrace, traced, type Call } from '../fixtures/rel_strace';
 
 // A durable async write ends in one threadpool job (fsync, rename, fsync of
 // the directory). Its lock used to be released only after that job had
@@ -18,12 +18,7 @@ const isUnlock = (c: Call): boolean => c.name === 'flock' && c.args.includes('LO
 describe('a durable async write gives its lock back on the commit thread', function () {
   this.timeout(60_000);
   const t = sandbox();
-  before(function () {
-    if (process.platform !== 'linux' || !hasStrace()) {
-      console.log('      skipped: strace is not available (apt-get install strace)');
-      this.skip();
-    }
-  });
+  skipWithoutStrace();
 
   async function trace(op: string, inject: string[] = []): Promise<{ calls: Call[]; out: Record<string, unknown>; lockFd: number }> {
     const file = t.file('state.yaml');

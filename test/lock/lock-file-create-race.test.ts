@@ -9,7 +9,7 @@
 import * as assert from 'node:assert/strict';
 import * as path from 'node:path';
 import { ROOT, sandbox } from '../helpers';
-import { hasStrace, stringArgs, traced } from '../fixtures/rel_strace';
+import { skipWithoutStrace, stringArgs, traced } from '../fixtures/rel_strace';
 import { CLI } from '../cli/cli-helpers';
 
 const LIB = path.join(ROOT, 'dist', 'lib', 'index.js');
@@ -17,12 +17,7 @@ const LIB = path.join(ROOT, 'dist', 'lib', 'index.js');
 describe('a lock file create that reports EEXIST (a create race on a network file system)', function () {
   this.timeout(60_000);
   const t = sandbox();
-  before(function () {
-    if (process.platform !== 'linux' || !hasStrace()) {
-      console.log('      skipped: strace is not available');
-      this.skip();
-    }
-  });
+  skipWithoutStrace();
 
   /** Runs `argv` under strace with the first open of `lockFile` failing with EEXIST; the opens of it, and stdout. */
   async function withFirstOpenEexist(lockFile: string, argv: string[]): Promise<{ opens: string[]; stdout: string; code: number | null }> {

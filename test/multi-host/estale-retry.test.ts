@@ -7,7 +7,7 @@ import { strict as assert } from 'node:assert';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { FIXTURES_JS, sandbox } from '../helpers';
-import { hasStrace, traced } from '../fixtures/rel_strace';
+import { skipWithoutStrace, traced } from '../fixtures/rel_strace';
 
 type Outcome = { ok: true; result: unknown } | { ok: false; name: string; code: string; message: string; path: string; causeCode?: string };
 
@@ -16,12 +16,7 @@ describe('ESTALE from a network file system: retried once, else a clear FileLock
   const t = sandbox();
   const ORIGINAL = 'counter: 41\nname: original\n';
 
-  before(function () {
-    if (process.platform !== 'linux' || !hasStrace()) {
-      console.log('      skipped: strace is not available (apt-get install strace)');
-      this.skip();
-    }
-  });
+  skipWithoutStrace();
 
   async function run(straceArgs: string[], op: string): Promise<{ r: Outcome; injected: number; file: string }> {
     const file = t.file('data.yaml');
