@@ -32,8 +32,6 @@ interface HeldFrame {
 let storage: AsyncLocalStorage<HeldFrame> | undefined;
 /** Bodies running now; while there are none, nothing needs tracking. */
 let running = 0;
-/** Whether the storage is on (its async hooks track every promise). */
-let tracking = false;
 /** performance.now() when the last body ended. */
 let lastEnded = 0;
 let disabling: NodeJS.Timeout | undefined;
@@ -42,7 +40,7 @@ let disabling: NodeJS.Timeout | undefined;
  * How long the storage stays on after the last body has ended. Switching
  * Node 20's promise hooks on and off deoptimizes the process's promise code
  * each time: a loop of async updates, which waits for the lock between its
- * bodies, switched them once per update and lost 4-7 % of its throughput
+ * bodies, switched them once per update and lost 4-6 % of its throughput
  * (4 processes, durable counter updates, 7 alternating runs each).
  */
 export const LINGER_MS = 1000;
@@ -55,7 +53,6 @@ export const LINGER_MS = 1000;
 export function runHolding<T>(file: string, handle: LockHandle, fn: (handle: LockHandle) => T): T {
   storage ??= new AsyncLocalStorage<HeldFrame>();
   running++;
-  tracking = true;
   return storage.run({ file, handle, parent: storage.getStore() }, fn, handle);
 }
 
@@ -81,12 +78,14 @@ function switchOffWhenIdle(): void {
     return;
   }
   storage?.disable();
-  tracking = false;
 }
 
-/** Whether the chain's storage is on now, its async hooks tracking every promise. @internal */
+/**
+ * Whether the chain's storage is on now, its async hooks tracking every
+ * promise: from the first body until a linger after the last one. @internal
+ */
 export function chainTracking(): boolean {
-  return tracking;
+  return storage !== undefined && (running > 0 || disabling !== undefined);
 }
 
 /** What a refused acquisition needs to say: the mode held, and how deep in the chain. */
