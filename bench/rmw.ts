@@ -73,6 +73,13 @@ export const RMW_CEILING: RmwPeer = {
   ...rmwPeer('rmw-ceiling', 'ceiling: ours, executeSync, durable: false, 1 process alone', 'node', 'ours-sync', 'kernel', false, NODE),
   processes: 1,
 };
+/**
+ * The floor of the async durable row: the same update by a program that does
+ * only what an async design must (bench/fixtures/rmw-node-peer.ts,
+ * 'floor-async'). Not a library; a target ours cannot meet when it misses.
+ */
+export const RMW_FLOOR_ASYNC_DURABLE = rmwPeer('rmw-floor-async-durable',
+  'floor: async, no library (the addon\'s waiter and commit job called directly)', 'node', 'floor-async', 'kernel', true, NODE);
 export const RMW_PLAN = rmwPeer('rmw-python-plan', 'Python plan (100 ms poll), no fsync', 'python', 'plan', { pollMs: 100 }, false, 'rmw_plan.py');
 
 function readBack(file: string): { counter: unknown; recent: unknown } {
@@ -204,9 +211,9 @@ export function ratioTarget(peer: RmwPeer, factor: number, other: RmwPeer, name:
  * `factor` × `other`. When it does not, that target lies beyond what this
  * machine allows any locked design, and the row says by how much.
  */
-export function ceilingCheck(ceiling: RmwPeer, factor: number, other: RmwPeer, name: string): Target {
+export function ceilingCheck(ceiling: RmwPeer, factor: number, other: RmwPeer, name: string, by = ''): Target {
   const t = ratioTarget(ceiling, factor, other, name);
-  return { ...t, text: `floor check: ≥ ${factor}× ${name} is reachable` };
+  return { ...t, text: `floor check: ≥ ${factor}× ${name} is reachable${by}` };
 }
 
 export function fairTarget(peer: RmwPeer): Target {
@@ -262,6 +269,10 @@ export const rmw: Scenario = {
     'proper-lockfile (mkdir lock, 1 ms retry) + js-yaml + write-file-atomic with its default fsync of the temp file '
       + '(write-file-atomic never fsyncs the directory, so its rename is not durable).',
     'fs-ext: async flock on FILE.lock, js-yaml, fs.promises writeFile to FILE.tmp.PID + rename, no fsync.',
+    'floor, async: no library, the least an update that keeps the event loop free can do: our addon\'s non-blocking flock, '
+      + 'else its waiter thread; read, parse, change, dump (our YAML) and the temp file on the JS thread; its fsync → rename → '
+      + 'fsync dir → unlock job on the threadpool; the replaced inode kept open past the rename. No queue, no identity check, '
+      + 'no leftover sweep, no mode kept. It bounds what "ours, await execute, durable" can reach.',
     'Python plan: seed/PLAN.md\'s ReadModifyWrite and FileLock as written, /usr/bin/python3, yaml.safe_load / '
       + 'yaml.dump(default_flow_style=False), temp + os.replace, no fsync, 100 ms polling lock.',
   ],
@@ -271,13 +282,14 @@ export const rmw: Scenario = {
     { key: 'maxShare', label: 'max share', better: 'lower', ratio: false, format: fmtPercent },
   ],
   peers: [
-    RMW_RAW_C_DURABLE, ...OURS_DURABLE, RMW_PL_WFA, RMW_CEILING_DURABLE,
+    RMW_RAW_C_DURABLE, ...OURS_DURABLE, RMW_PL_WFA, RMW_FLOOR_ASYNC_DURABLE, RMW_CEILING_DURABLE,
     RMW_RAW_C, ...OURS_FAST, RMW_FSEXT, RMW_PLAN, RMW_CEILING,
   ],
   baseline: RMW_RAW_C.id,
   breakdown: warmthBreakdown([...OURS_DURABLE, ...OURS_FAST]),
   targets: [
     ...OURS_DURABLE.flatMap((p) => [ratioTarget(p, 3, RMW_PL_WFA, 'proper-lockfile + wfa'), fairTarget(p)]),
+    ceilingCheck(RMW_FLOOR_ASYNC_DURABLE, 3, RMW_PL_WFA, 'proper-lockfile + wfa', ' async'),
     ceilingCheck(RMW_CEILING_DURABLE, 3, RMW_PL_WFA, 'proper-lockfile + wfa'),
     ...OURS_FAST.flatMap((p) => [ratioTarget(p, 2, RMW_PLAN, 'Python plan'), fairTarget(p)]),
     ceilingCheck(RMW_CEILING, 2, RMW_PLAN, 'Python plan'),
