@@ -107,8 +107,12 @@ export class AtomicFileWriter {
     }
     const pins: number[] = [];
     try {
-      await this.#lock.acquireExclusive((lock) => replaceFile(this.filePath, data, this.#replaceOptions(this.#fence(lock), pins, lock)),
-        { signal: checkSignal(o.signal, 'AtomicFileWriter.write') });
+      const signal = checkSignal(o.signal, 'AtomicFileWriter.write');
+      const body = (lock: LockHandle): Promise<void> => replaceFile(this.filePath, data, this.#replaceOptions(this.#fence(lock), pins, lock));
+      // A callback is user code that may await: its chain is tracked (ELOCKHELD).
+      // Data runs no user code under the lock, and needs no tracking.
+      if (typeof data === 'function') await this.#lock.acquireExclusive(body, { signal });
+      else await this.#lock.withHolding('exclusive', body, { signal });
     } finally {
       closePins(pins);
     }

@@ -1,4 +1,5 @@
-import type { FileLock, LockHandle, LockWaitOptions } from '../lock/file-lock';
+import { types } from 'node:util';
+import type { FileLock, Hold, LockHandle, LockWaitOptions } from '../lock/file-lock';
 import { invalidArgumentError, isErrno, missingWithoutInitialError, parseError, readError, serializeError } from '../errors';
 import { checkFileMode, checkFlag, checkFunction, checkHoldLimit, checkOptions, checkSignal } from '../options';
 import { dumpYaml, parseYaml } from '../yaml';
@@ -162,7 +163,10 @@ export class ReadModifyWrite<T = unknown> {
    * Runs one update and returns what was written. `modifyFn(data)` may be
    * async; its return value is the new data. Returning `undefined` keeps
    * `data` itself, for functions that change it in place. An error thrown
-   * by `modifyFn` propagates unchanged. `opts.fence`: the caller already
+   * by `modifyFn` propagates unchanged. Starting an update or a lock of this
+   * file from `modifyFn` is refused with `ELOCKHELD` (it would wait for
+   * itself); from a plain function that returns a promise, only until it
+   * returns: make it `async` to have its awaits tracked. `opts.fence`: the caller already
    * holds this file's lock through {@link acquireFenced}; no lock is taken,
    * and the update is refused (`EFENCED`, file unchanged) unless the token is
    * still current right before the rename.
@@ -175,22 +179,23 @@ export class ReadModifyWrite<T = unknown> {
     const o = checkOptions('ReadModifyWrite.execute', opts, ['signal', 'fence']);
     // Closed after the lock is released: see ReplaceOptions.pins.
     const pins: number[] = [];
-    const update = async (fence: FencedHandle | undefined, lock?: LockHandle): Promise<Written<R, T>> => {
+    const update = async (fence: FencedHandle | undefined, lock: LockHandle | undefined, hold: Hold): Promise<Written<R, T>> => {
+      let data!: T;
       // Read synchronously under the lock, as replaceFile writes: see there.
-      const data = this.#parse(this.#readOrInitialSync(), deserializer, serializer as Serializer<never>);
-      const result = await modifyFn(data);
+      const returned = hold(() => modifyFn(data = this.#parse(this.#readOrInitialSync(), deserializer, serializer as Serializer<never>)));
+      const result = await returned;
       const next = (result === undefined ? data : result) as Written<R, T>;
-      await replaceFile(this.filePath, this.#serialize(next, serializer), this.#writeOptions(fence, pins, lock));
+      await replaceFile(this.filePath, hold(() => this.#serialize(next, serializer)), this.#writeOptions(fence, pins, lock));
       return next;
     };
     try {
       // `fence`: the caller holds the lock through acquireFenced; no lock is taken.
       if (o.fence !== undefined) {
         checkFenceHandle(o.fence, this.lockFile, 'ReadModifyWrite.execute');
-        return await update(o.fence);
+        return await update(o.fence, undefined, direct);
       }
-      return await this.#lock.acquireExclusive((lock) => update(this.#fence(lock), lock),
-        { signal: checkSignal(o.signal, 'ReadModifyWrite.execute') });
+      return await this.#underLock(modifyFn, checkSignal(o.signal, 'ReadModifyWrite.execute'),
+        (lock, hold) => update(this.#fence(lock), lock, hold));
     } finally {
       closePins(pins);
     }
@@ -223,19 +228,24 @@ export class ReadModifyWrite<T = unknown> {
     const serializer = o.serializer ?? dumpYaml as Serializer<T>;
     checkFunctions(fn, deserializer, serializer);
     const pins: number[] = [];
-    const run = async (fence: FencedHandle | undefined, lock?: LockHandle): Promise<O['result']> => {
-      const data = this.#parse(this.#readOrInitialSync(), deserializer, serializer as Serializer<never>);
-      const decided = checkOutcome(await fn(data, contextFor(data)), 'ReadModifyWrite.update');
-      if (decided.write) await replaceFile(this.filePath, this.#serialize(decided.data, serializer), this.#writeOptions(fence, pins, lock));
+    const run = async (fence: FencedHandle | undefined, lock: LockHandle | undefined, hold: Hold): Promise<O['result']> => {
+      const returned = hold(() => {
+        const data = this.#parse(this.#readOrInitialSync(), deserializer, serializer as Serializer<never>);
+        return fn(data, contextFor(data));
+      });
+      const decided = checkOutcome(await returned, 'ReadModifyWrite.update');
+      if (decided.write) {
+        await replaceFile(this.filePath, hold(() => this.#serialize(decided.data, serializer)), this.#writeOptions(fence, pins, lock));
+      }
       return decided.result;
     };
     try {
       if (o.fence !== undefined) {
         checkFenceHandle(o.fence, this.lockFile, 'ReadModifyWrite.update');
-        return await run(o.fence);
+        return await run(o.fence, undefined, direct);
       }
-      return await this.#lock.acquireExclusive((lock) => run(this.#fence(lock), lock),
-        { signal: checkSignal(o.signal, 'ReadModifyWrite.update') });
+      return await this.#underLock(fn, checkSignal(o.signal, 'ReadModifyWrite.update'),
+        (lock, hold) => run(this.#fence(lock), lock, hold));
     } finally {
       closePins(pins);
     }
@@ -288,6 +298,19 @@ export class ReadModifyWrite<T = unknown> {
       replaceFileSync(this.filePath, this.#serialize(next, serializer), this.#writeOptions(fence, pins));
       return next;
     });
+  }
+
+  /**
+   * Runs `body` under the exclusive lock. An `async` update function runs
+   * as the body of acquireExclusive, whose chain tracking follows its
+   * awaits. Any other function needs no tracking beyond its own run: its
+   * code (and the read, parse and serialize around it) runs inside `hold`, a
+   * synchronous held frame, and Node's promise hooks stay off. A plain
+   * function that returns a promise is tracked until it returns.
+   */
+  #underLock<X>(userFn: unknown, signal: AbortSignal | undefined, body: (lock: LockHandle, hold: Hold) => Promise<X>): Promise<X> {
+    if (types.isAsyncFunction(userFn)) return this.#lock.acquireExclusive((lock) => body(lock, direct), { signal });
+    return this.#lock.withHolding('exclusive', body, { signal });
   }
 
   #fence(lock: LockHandle): FencedHandle | undefined {
@@ -344,6 +367,9 @@ export class ReadModifyWrite<T = unknown> {
     return out;
   }
 }
+
+/** A body tracked by other means runs its code as it is. */
+const direct: Hold = (code) => code();
 
 /** What an update function returned must come from its context: anything else is a mistake, not data to write. */
 function checkOutcome<T, R>(v: UpdateOutcome<T, R>, where: string): UpdateOutcome<T, R> {

@@ -69,7 +69,8 @@ export class SafeFileReader {
   /** The file's text (UTF-8). Python: `read()`. */
   async read(opts?: { signal?: AbortSignal }): Promise<string> {
     const o = checkOptions('SafeFileReader.read', opts, ['signal']);
-    return this.#lock.acquireShared(() => readText(this.filePath, this.#at), { signal: checkSignal(o.signal, 'SafeFileReader.read') });
+    // No user code runs under the lock: no chain to track.
+    return this.#lock.withHolding('shared', () => readText(this.filePath, this.#at), { signal: checkSignal(o.signal, 'SafeFileReader.read') });
   }
 
   /** The file parsed as YAML with PyYAML's meaning. Python: `read_yaml()`. */

@@ -8,11 +8,14 @@ import { acquireSync } from './sync-wait';
 import { LockHandle } from './handle';
 import { trace, traceFailure } from './trace';
 import { lockHolders, type LockHolder } from './holders';
-import { bodyEnded, heldByChain, placesOf, runHolding } from './held-by-chain';
+import { bodyEnded, heldByChain, holdingSync, placesOf, runHolding } from './held-by-chain';
 
 export type { LockMode } from '../errors';
 export type { WaitStrategy } from './entry-table';
 export { LockHandle } from './handle';
+
+/** Runs `code` as a held frame of the body that got it: see {@link FileLock.withHolding}. @internal */
+export type Hold = <X>(code: () => X) => X;
 
 /** Options of {@link FileLock}. Times are milliseconds. */
 export interface FileLockOptions {
@@ -163,6 +166,24 @@ export class FileLock {
       return await runHolding(this.#file, handle, fn);
     } finally {
       bodyEnded();
+      handle.release();
+    }
+  }
+
+  /**
+   * Runs `fn(handle, hold)` under the lock, released however it ends, as
+   * {@link FileLock.acquireExclusive} / {@link FileLock.acquireShared} do,
+   * but without tracking the body's async chain: for a body that runs no
+   * user code, or only synchronous user code, each piece inside `hold(code)`,
+   * which makes that code a held frame (a conflicting acquisition started
+   * from it is refused with ELOCKHELD).
+   * @internal
+   */
+  async withHolding<T>(mode: LockMode, fn: (handle: LockHandle, hold: Hold) => Promise<T>, opts?: AcquireOptions): Promise<T> {
+    const handle = await this.acquire(mode, opts);
+    try {
+      return await fn(handle, (code) => holdingSync(this.#file, handle, code));
+    } finally {
       handle.release();
     }
   }

@@ -227,7 +227,7 @@ export class FileSystemBackend implements StorageBackend {
       throw serializeError(this.resolve(key), err, 'the record for');
     }
     const bytes = Buffer.from(line + '\n');
-    await this.#at(key, true, madeMissing, (at) => this.#lock(at).acquireExclusive(async () => {
+    await this.#at(key, true, madeMissing, (at) => this.#lock(at).withHolding('exclusive', async () => {
       let fd = -1;
       try {
         fd = native.openat(at.dirFd, at.name, O_WRONLY | O_APPEND | O_CREAT | O_NOFOLLOW, 0o666);
@@ -267,7 +267,7 @@ export class FileSystemBackend implements StorageBackend {
   async delete(key: string): Promise<boolean> {
     return this.#at(key, false, () => false, (at) =>
       // The lock file stays: deleting it would split waiters across two inodes.
-      this.#lock(at).acquireExclusive(async () => {
+      this.#lock(at).withHolding('exclusive', async () => {
         try {
           native.unlinkat(at.dirFd, at.name);
         } catch (err) {

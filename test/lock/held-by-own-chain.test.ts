@@ -1,6 +1,6 @@
 import * as assert from 'node:assert/strict';
 import * as fs from 'node:fs';
-import { FileLock, LockError, ReadModifyWrite, SafeFileReader } from '../../lib';
+import { AtomicFileWriter, FileLock, FileSystemBackend, LockError, ReadModifyWrite, SafeFileReader } from '../../lib';
 import { sandbox, sleep } from '../helpers';
 import { LINGER_MS, chainTracking } from '../../lib/lock/held-by-chain';
 
@@ -127,5 +127,115 @@ describe('FileLock: an async acquisition its own call chain already holds', func
       assert.equal(chainTracking(), true, 'on again inside the next body');
       await assert.rejects(lock.acquireExclusive(() => undefined), (err) => assertChainHeld(err, 'exclusive') !== undefined);
     });
+  });
+});
+
+/** Waits out the linger of bodies run before (the tests above), so that what follows starts with tracking off. */
+async function trackingOff(): Promise<void> {
+  for (let waited = 0; chainTracking(); waited += 50) {
+    assert.ok(waited < 3 * LINGER_MS, 'the chain tracking never switched off');
+    await sleep(50);
+  }
+}
+
+describe('ReadModifyWrite: an update started from its own update function', function () {
+  this.timeout(15_000);
+  const t = sandbox();
+
+  // A plain function's code runs as a synchronous held frame: no
+  // AsyncLocalStorage, so Node's promise hooks stay off for every promise of
+  // the process, and a re-entry from that code is still refused.
+  it('refuses a re-entry from a plain update function with ELOCKHELD, and leaves the chain tracking off', async () => {
+    await trackingOff();
+    const data = t.file('plain.yaml');
+    fs.writeFileSync(data, 'n: 0\n');
+    const rmw = new ReadModifyWrite<{ n: number }>(data, undefined, { timeout: LONG });
+    let inner: Promise<unknown> | undefined;
+    await rmw.execute((d) => {
+      inner = rmw.execute(() => undefined).catch((e: unknown) => e);
+      d.n += 1;
+    });
+    assert.equal(chainTracking(), false, 'no body turned the promise hooks on');
+    const err = assertChainHeld(await inner, 'exclusive');
+    const lines = placesIn(err.message);
+    assert.equal(lines.length, 2, `two places of this file in: ${err.message}`);
+    assert.notEqual(lines[0], lines[1], 'the request and the holder are different lines');
+    assert.equal(fs.readFileSync(data, 'utf8'), 'n: 1\n', 'the outer update was written, the inner one refused');
+  });
+
+  it('refuses a lock of the same file from a plain update() function, and takes the write it decided', async () => {
+    const data = t.file('decide.yaml');
+    fs.writeFileSync(data, 'n: 0\n');
+    const rmw = new ReadModifyWrite<{ n: number }>(data, undefined, { timeout: LONG });
+    let caught: Promise<unknown> | undefined;
+    const result = await rmw.update((d, op) => {
+      caught = new FileLock(`${data}.lock`, { timeout: LONG }).acquire('shared').catch((e: unknown) => e);
+      return op.write({ n: d.n + 1 }, 'done');
+    });
+    assert.equal(result, 'done');
+    assertChainHeld(await caught, 'exclusive');
+    assert.equal(fs.readFileSync(data, 'utf8'), 'n: 1\n');
+  });
+
+  it('tracks an async update function through its awaits: a re-entry after an await is refused', async () => {
+    const data = t.file('async.yaml');
+    fs.writeFileSync(data, 'n: 0\n');
+    const rmw = new ReadModifyWrite<{ n: number }>(data, undefined, { timeout: LONG });
+    let caught: unknown;
+    await rmw.execute(async (d) => {
+      await sleep(1);
+      caught = await rmw.execute(() => undefined).catch((e: unknown) => e);
+      d.n += 1;
+    });
+    assertChainHeld(caught, 'exclusive');
+    assert.equal(fs.readFileSync(data, 'utf8'), 'n: 1\n');
+  });
+
+  it('lets a concurrent update with a plain function wait for the lock and make its change', async () => {
+    const data = t.file('concurrent.yaml');
+    fs.writeFileSync(data, 'n: 0\n');
+    const rmw = new ReadModifyWrite<{ n: number }>(data, undefined, { timeout: LONG });
+    let release!: () => void;
+    const holding = rmw.execute(async (d) => { await new Promise<void>((r) => { release = r; }); d.n += 1; });
+    const waiting = rmw.execute((d) => { d.n += 10; });
+    await sleep(20);
+    release();
+    await Promise.all([holding, waiting]);
+    assert.equal(fs.readFileSync(data, 'utf8'), 'n: 11\n');
+  });
+});
+
+describe('bodies that run no user code under the lock', function () {
+  this.timeout(15_000);
+  const t = sandbox();
+
+  it('writing data, reading, and the backend\'s writes, updates, appends and deletes leave the chain tracking off', async () => {
+    await trackingOff();
+    const file = t.file('w.yaml');
+    await new AtomicFileWriter(file).write('a: 1\n');
+    assert.equal(await new SafeFileReader(file).read(), 'a: 1\n');
+    assert.deepEqual(await new SafeFileReader(file).readYaml(), { a: 1 });
+    fs.mkdirSync(t.file('store'));
+    const backend = new FileSystemBackend(t.file('store'));
+    await backend.write('state.yaml', { b: 2 });
+    assert.deepEqual(await backend.update<{ b: number }>('state.yaml', (d) => { d.b += 1; }), { b: 3 });
+    assert.deepEqual(await backend.read('state.yaml'), { b: 3 });
+    await backend.append('events.log', { e: 1 });
+    assert.deepEqual(await backend.readLog('events.log'), [{ e: 1 }]);
+    assert.equal(await backend.delete('events.log'), true);
+    assert.equal(chainTracking(), false, 'no body turned the promise hooks on');
+  });
+
+  it('a write callback is user code that may await: a re-entry after an await is refused', async () => {
+    const file = t.file('cb.yaml');
+    const writer = new AtomicFileWriter(file, undefined, { timeout: LONG });
+    let caught: unknown;
+    await writer.write(async (out) => {
+      await sleep(1);
+      caught = await writer.write('never\n').catch((e: unknown) => e);
+      await out.write('c: 1\n');
+    });
+    assertChainHeld(caught, 'exclusive');
+    assert.equal(fs.readFileSync(file, 'utf8'), 'c: 1\n');
   });
 });
