@@ -15,6 +15,7 @@
  * @internal
  */
 import * as fs from 'node:fs';
+import type { Stats } from 'node:fs';
 import * as fsp from 'node:fs/promises';
 import { promisify } from 'node:util';
 import { decodeError } from '../errors';
@@ -36,6 +37,53 @@ export function readBytesSync(filePath: string, at: NameAt | undefined): Buffer 
       fs.closeSync(fd);
     }
   });
+}
+
+/** What {@link readBytesKeptSync} read, and the descriptor it read through. */
+export interface KeptRead {
+  readonly bytes: Buffer;
+  /** Open, read-only, on the file read; the caller's to close. */
+  readonly fd: number;
+  readonly stat: Stats;
+}
+
+/**
+ * {@link readBytesSync} through a descriptor that stays open, for a caller
+ * that replaces the file next: the descriptor keeps the replaced inode alive
+ * past the rename (see `openTemp`'s pin), and its `fstat` gives the
+ * attributes the new file keeps, so the write opens the file no second time
+ * (a round trip to the server per update on a network file system). Never
+ * through a symlink: where the name is one, this fails with ELOOP and the
+ * caller reads as {@link readBytesSync} does.
+ */
+export function readBytesKeptSync(filePath: string, at: NameAt | undefined): KeptRead {
+  return retryStale(() => {
+    const fd = at === undefined ? fs.openSync(filePath, O_RDONLY | O_NOFOLLOW) : native.openat(at.dirFd, at.name, O_RDONLY | O_NOFOLLOW, 0);
+    try {
+      const stat = fs.fstatSync(fd);
+      return { bytes: readToEnd(fd, stat.size), fd, stat };
+    } catch (err) {
+      fs.closeSync(fd);
+      throw err;
+    }
+  });
+}
+
+/** Everything left in `fd`, `size` bytes expected (the file may still have grown). */
+function readToEnd(fd: number, size: number): Buffer {
+  // One byte more than expected, so that the read that finds the end is the second, as readFileSync's.
+  let buf = Buffer.allocUnsafe(size + 1);
+  let length = 0;
+  for (;;) {
+    if (length === buf.length) {
+      const bigger = Buffer.allocUnsafe(buf.length * 2);
+      buf.copy(bigger, 0, 0, length);
+      buf = bigger;
+    }
+    const n = fs.readSync(fd, buf, length, buf.length - length, null);
+    if (n === 0) return buf.subarray(0, length);
+    length += n;
+  }
 }
 
 /** Async {@link readBytesSync}, off the event loop. */

@@ -13,6 +13,7 @@ import { randomBytes } from 'node:crypto';
 import { isErrno, systemError } from '../errors';
 import { native, type NameAt } from '../native';
 import { retryStale } from './stale-retry';
+import type { KeptRead } from './file-text';
 
 const { O_WRONLY, O_CREAT, O_EXCL, O_RDONLY, O_NONBLOCK, O_NOFOLLOW, S_IFMT, S_IFDIR, S_IFLNK } = fs.constants;
 
@@ -261,6 +262,16 @@ function targetOf(filePath: string): { target: string } & Pinned {
 }
 
 /**
+ * The file the caller read through `kept` (never a symlink: it was opened
+ * O_NOFOLLOW), already pinned by that descriptor, which the caller has put
+ * in its pins itself.
+ */
+function keptTarget(filePath: string, at: NameAt | undefined, kept: KeptRead): { target: string } & Pinned {
+  const target = at === undefined ? path.resolve(filePath) : filePath;
+  return { target, existing: attributesOf(kept.stat, target), pin: -1, link: false };
+}
+
+/**
  * `pins` receives the descriptor that keeps the replaced file alive, if any.
  * `at`: the file is `at.name` in the directory `at.dirFd`, already resolved
  * (no symlink is followed); `filePath` only names it in messages.
@@ -270,8 +281,9 @@ function targetOf(filePath: string): { target: string } & Pinned {
  * tick); opened first, the fsync after the rename asks for that flush itself.
  */
 export function openTemp(filePath: string, mode: number | undefined, pins: number[], at?: NameAt,
-  withDir = false): PendingFile {
-  const { target, existing, pin } = at === undefined ? targetOf(filePath) : { target: filePath, ...pinExisting(filePath, at) };
+  withDir = false, kept?: KeptRead): PendingFile {
+  const { target, existing, pin } = kept !== undefined ? keptTarget(filePath, at, kept)
+    : at === undefined ? targetOf(filePath) : { target: filePath, ...pinExisting(filePath, at) };
   // In `pins` at once: the caller closes them however this ends.
   if (pin !== -1) pins.push(pin);
   const dirFd = withDir && at === undefined ? fs.openSync(path.dirname(target), O_RDONLY) : -1;

@@ -5,7 +5,7 @@ import { checkFileMode, checkFlag, checkFunction, checkHoldLimit, checkOptions, 
 import { dumpYaml, parseYaml } from '../yaml';
 import { checkFence, checkFenceHandle, fenceGranted, type FencedHandle } from './fencing';
 import { LockedFile } from './locked-file';
-import { decodeFileText, readBytesSync } from './file-text';
+import { decodeFileText, readBytesKeptSync, readBytesSync, type KeptRead } from './file-text';
 import { closePins } from './pending-file';
 import { replaceFile, replaceFileSync, type ReplaceOptions } from './replace';
 import type { NameAt } from '../native';
@@ -181,11 +181,17 @@ export class ReadModifyWrite<T = unknown> {
     const pins: number[] = [];
     const update = async (fence: FencedHandle | undefined, lock: LockHandle | undefined, hold: Hold): Promise<Written<R, T>> => {
       let data!: T;
+      let kept: KeptRead | undefined;
       // Read synchronously under the lock, as replaceFile writes: see there.
-      const returned = hold(() => modifyFn(data = this.#parse(this.#readOrInitialSync(), deserializer, serializer as Serializer<never>)));
+      const returned = hold(() => {
+        const read = this.#readKeeping(pins);
+        kept = read.kept;
+        data = this.#parse(read.text, deserializer, serializer as Serializer<never>);
+        return modifyFn(data);
+      });
       const result = await returned;
       const next = (result === undefined ? data : result) as Written<R, T>;
-      await replaceFile(this.filePath, hold(() => this.#serialize(next, serializer)), this.#writeOptions(fence, pins, lock));
+      await replaceFile(this.filePath, hold(() => this.#serialize(next, serializer)), this.#writeOptions(fence, pins, lock, kept));
       return next;
     };
     try {
@@ -229,13 +235,16 @@ export class ReadModifyWrite<T = unknown> {
     checkFunctions(fn, deserializer, serializer);
     const pins: number[] = [];
     const run = async (fence: FencedHandle | undefined, lock: LockHandle | undefined, hold: Hold): Promise<O['result']> => {
+      let kept: KeptRead | undefined;
       const returned = hold(() => {
-        const data = this.#parse(this.#readOrInitialSync(), deserializer, serializer as Serializer<never>);
+        const read = this.#readKeeping(pins);
+        kept = read.kept;
+        const data = this.#parse(read.text, deserializer, serializer as Serializer<never>);
         return fn(data, contextFor(data));
       });
       const decided = checkOutcome(await returned, 'ReadModifyWrite.update');
       if (decided.write) {
-        await replaceFile(this.filePath, hold(() => this.#serialize(decided.data, serializer)), this.#writeOptions(fence, pins, lock));
+        await replaceFile(this.filePath, hold(() => this.#serialize(decided.data, serializer)), this.#writeOptions(fence, pins, lock, kept));
       }
       return decided.result;
     };
@@ -262,9 +271,12 @@ export class ReadModifyWrite<T = unknown> {
     try {
       return this.#lock.acquireExclusiveSync((lock) => {
         const fence = this.#fence(lock);
-        const data = this.#parse(this.#readOrInitialSync(), deserializer, serializer as Serializer<never>);
+        const read = this.#readKeeping(pins);
+        const data = this.#parse(read.text, deserializer, serializer as Serializer<never>);
         const decided = checkOutcome(fn(data, contextFor(data)), 'ReadModifyWrite.updateSync');
-        if (decided.write) replaceFileSync(this.filePath, this.#serialize(decided.data, serializer), this.#writeOptions(fence, pins));
+        if (decided.write) {
+          replaceFileSync(this.filePath, this.#serialize(decided.data, serializer), this.#writeOptions(fence, pins, undefined, read.kept));
+        }
         return decided.result;
       });
     } finally {
@@ -289,13 +301,14 @@ export class ReadModifyWrite<T = unknown> {
     pins: number[]): Written<R, T> {
     return this.#lock.acquireExclusiveSync((lock) => {
       const fence = this.#fence(lock);
-      const data = this.#parse(this.#readOrInitialSync(), deserializer, serializer as Serializer<never>);
+      const read = this.#readKeeping(pins);
+      const data = this.#parse(read.text, deserializer, serializer as Serializer<never>);
       const result = modifyFn(data);
       if (result instanceof Promise) {
         throw invalidArgumentError('ReadModifyWrite.executeSync', 'modifyFn returned a Promise; use execute() for async functions', result);
       }
       const next = (result === undefined ? data : result) as Written<R, T>;
-      replaceFileSync(this.filePath, this.#serialize(next, serializer), this.#writeOptions(fence, pins));
+      replaceFileSync(this.filePath, this.#serialize(next, serializer), this.#writeOptions(fence, pins, undefined, read.kept));
       return next;
     });
   }
@@ -318,9 +331,28 @@ export class ReadModifyWrite<T = unknown> {
   }
 
   /** `lock`: the lock this update took, released right after the write (see ReplaceOptions.releasing). */
-  #writeOptions(fence: FencedHandle | undefined, pins: number[], lock?: LockHandle): ReplaceOptions {
-    return { durable: this.#options.durable ?? true, mode: this.#options.mode, pins, at: this.#at, releasing: lock,
+  #writeOptions(fence: FencedHandle | undefined, pins: number[], lock?: LockHandle, kept?: KeptRead): ReplaceOptions {
+    return { durable: this.#options.durable ?? true, mode: this.#options.mode, pins, at: this.#at, releasing: lock, kept,
       beforeRename: fence === undefined ? undefined : () => checkFence(fence, this.filePath) };
+  }
+
+  /**
+   * The file's text, or null when it is missing and `initial` is set. Read
+   * through a descriptor that stays open in `pins` where it can be: the write
+   * that follows keeps the replaced inode alive through it, and takes the
+   * attributes from its `fstat` (see readBytesKeptSync). A symlink is read
+   * through, as before, and the write finds its target itself.
+   */
+  #readKeeping(pins: number[]): { text: string | null; kept?: KeptRead } {
+    let kept: KeptRead;
+    try {
+      kept = readBytesKeptSync(this.filePath, this.#at);
+    } catch (err) {
+      if (this.#at === undefined && isErrno(err, 'ELOOP')) return { text: this.#readOrInitialSync() };
+      return { text: this.#missing(err) };
+    }
+    pins.push(kept.fd);
+    return { text: decodeFileText(this.filePath, kept.bytes), kept };
   }
 
   #readOrInitialSync(): string | null {

@@ -10,6 +10,7 @@ import { promisify } from 'node:util';
 import { writeError } from '../errors';
 import type { NameAt } from '../native';
 import type { LockHandle } from '../lock/handle';
+import type { KeptRead } from './file-text';
 import {
   AtomicOutput, abandonTemp, closeDir, closePins, closeTemp, commitTemp, commitTempDurably, dirOf, keepAttributes, openTemp,
   writeAllSync,
@@ -45,6 +46,12 @@ export interface ReplaceOptions {
    * caller's to release.
    */
   releasing?: LockHandle;
+  /**
+   * The file as the caller read it under this lock, through a descriptor it
+   * has put in `pins`: it is the replaced file's pin and gives its attributes,
+   * so the write does not open the file again.
+   */
+  kept?: KeptRead;
 }
 
 /**
@@ -66,7 +73,7 @@ export async function replaceFile(filePath: string, data: string | Uint8Array | 
   let renamed = false;
   const pins = opts.pins ?? [];
   try {
-    t = openTemp(filePath, opts.mode, pins, opts.at, opts.durable);
+    t = openTemp(filePath, opts.mode, pins, opts.at, opts.durable, opts.kept);
     keepAttributes(t);
     if (typeof data === 'function') {
       try {
@@ -109,7 +116,7 @@ export function replaceFileSync(filePath: string, data: string | Uint8Array, opt
   let renamed = false;
   const pins = opts.pins ?? [];
   try {
-    t = openTemp(filePath, opts.mode, pins, opts.at, opts.durable);
+    t = openTemp(filePath, opts.mode, pins, opts.at, opts.durable, opts.kept);
     keepAttributes(t);
     writeAllSync(t.fd, data);
     if (opts.durable) fs.fsyncSync(t.fd);

@@ -15,6 +15,26 @@ describe('ReadModifyWrite', () => {
     assert.equal(fs.readFileSync(p, 'latin1'), 'count: 2\ntasks:\n- a\n');
   });
 
+  // An update reads its file through a descriptor that stays open as the
+  // replaced file's pin (never through a symlink); a symlink is read through
+  // and its target replaced, the link kept.
+  it('an update through a symlink reads and replaces its target and keeps the link, async and sync', async () => {
+    fs.mkdirSync(t.file('real'));
+    const target = t.file('real/state.yaml');
+    fs.writeFileSync(target, 'n: 1\n');
+    fs.chmodSync(target, 0o600);
+    const link = t.file('state.yaml');
+    fs.symlinkSync(target, link);
+    const rmw = new ReadModifyWrite<{ n: number }>(link);
+    await rmw.execute((d) => { d.n += 1; });
+    rmw.executeSync((d) => { d.n += 1; });
+    assert.equal(await rmw.update((d, op) => op.write({ n: d.n + 1 }, d.n)), 3);
+    assert.ok(fs.lstatSync(link).isSymbolicLink());
+    assert.equal(fs.readFileSync(target, 'latin1'), 'n: 4\n');
+    assert.equal((fs.statSync(target).mode & 0o777).toString(8), '600');
+    assert.deepEqual(fs.readdirSync(t.file('real')).sort(), ['state.yaml']);
+  });
+
   it('keeps the data a modifyFn changed in place when it returns nothing', async () => {
     const p = t.file('inplace.yaml');
     fs.writeFileSync(p, 'n: 1\n');
