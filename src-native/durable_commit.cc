@@ -13,8 +13,9 @@
 //
 // The unlock: the writer releases its lock as soon as the job is done, but
 // reporting back wakes the JS thread first (75-82 us in syscall traces of 4
-// writers on a 2-core VM) while every other process keeps waiting for the lock. Unlocking here, right
-// after the directory's fsync, takes that wake-up off their path. TypeScript
+// writers on a 2-core VM) while every other process keeps waiting for the
+// lock. Unlocking here, right after the directory's fsync, takes that
+// wake-up off their path. TypeScript
 // decides when the lock may go early (an exclusive lock held by this write
 // alone, nothing left to do under it) and only after a fully durable commit.
 #include "fl.h"

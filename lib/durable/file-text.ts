@@ -69,7 +69,10 @@ export function readBytesKeptSync(filePath: string, at: NameAt | undefined): Kep
   });
 }
 
-/** Everything left in `fd`, `size` bytes expected (the file may still have grown). */
+/**
+ * Everything left in `fd`, `size` bytes expected (the file may still have
+ * grown). Not `readFileSync(fd)`, which would fstat the file a second time.
+ */
 function readToEnd(fd: number, size: number): Buffer {
   // One byte more than expected, so that the read that finds the end is the second, as readFileSync's.
   let buf = Buffer.allocUnsafe(size + 1);

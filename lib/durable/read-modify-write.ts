@@ -184,9 +184,7 @@ export class ReadModifyWrite<T = unknown> {
       let kept: KeptRead | undefined;
       // Read synchronously under the lock, as replaceFile writes: see there.
       const returned = hold(() => {
-        const read = this.#readKeeping(pins);
-        kept = read.kept;
-        data = this.#parse(read.text, deserializer, serializer as Serializer<never>);
+        ({ data, kept } = this.#load(pins, deserializer, serializer as Serializer<never>));
         return modifyFn(data);
       });
       const result = await returned;
@@ -237,9 +235,8 @@ export class ReadModifyWrite<T = unknown> {
     const run = async (fence: FencedHandle | undefined, lock: LockHandle | undefined, hold: Hold): Promise<O['result']> => {
       let kept: KeptRead | undefined;
       const returned = hold(() => {
-        const read = this.#readKeeping(pins);
-        kept = read.kept;
-        const data = this.#parse(read.text, deserializer, serializer as Serializer<never>);
+        let data: T;
+        ({ data, kept } = this.#load(pins, deserializer, serializer as Serializer<never>));
         return fn(data, contextFor(data));
       });
       const decided = checkOutcome(await returned, 'ReadModifyWrite.update');
@@ -271,11 +268,10 @@ export class ReadModifyWrite<T = unknown> {
     try {
       return this.#lock.acquireExclusiveSync((lock) => {
         const fence = this.#fence(lock);
-        const read = this.#readKeeping(pins);
-        const data = this.#parse(read.text, deserializer, serializer as Serializer<never>);
+        const { data, kept } = this.#load(pins, deserializer, serializer as Serializer<never>);
         const decided = checkOutcome(fn(data, contextFor(data)), 'ReadModifyWrite.updateSync');
         if (decided.write) {
-          replaceFileSync(this.filePath, this.#serialize(decided.data, serializer), this.#writeOptions(fence, pins, undefined, read.kept));
+          replaceFileSync(this.filePath, this.#serialize(decided.data, serializer), this.#writeOptions(fence, pins, undefined, kept));
         }
         return decided.result;
       });
@@ -301,14 +297,13 @@ export class ReadModifyWrite<T = unknown> {
     pins: number[]): Written<R, T> {
     return this.#lock.acquireExclusiveSync((lock) => {
       const fence = this.#fence(lock);
-      const read = this.#readKeeping(pins);
-      const data = this.#parse(read.text, deserializer, serializer as Serializer<never>);
+      const { data, kept } = this.#load(pins, deserializer, serializer as Serializer<never>);
       const result = modifyFn(data);
       if (result instanceof Promise) {
         throw invalidArgumentError('ReadModifyWrite.executeSync', 'modifyFn returned a Promise; use execute() for async functions', result);
       }
       const next = (result === undefined ? data : result) as Written<R, T>;
-      replaceFileSync(this.filePath, this.#serialize(next, serializer), this.#writeOptions(fence, pins, undefined, read.kept));
+      replaceFileSync(this.filePath, this.#serialize(next, serializer), this.#writeOptions(fence, pins, undefined, kept));
       return next;
     });
   }
@@ -337,22 +332,22 @@ export class ReadModifyWrite<T = unknown> {
   }
 
   /**
-   * The file's text, or null when it is missing and `initial` is set. Read
-   * through a descriptor that stays open in `pins` where it can be: the write
-   * that follows keeps the replaced inode alive through it, and takes the
+   * The file's data (from `initial` when it is missing). Read through a
+   * descriptor that stays open in `pins` where it can be: the write that
+   * follows keeps the replaced inode alive through it, and takes the
    * attributes from its `fstat` (see readBytesKeptSync). A symlink is read
    * through, as before, and the write finds its target itself.
    */
-  #readKeeping(pins: number[]): { text: string | null; kept?: KeptRead } {
+  #load(pins: number[], deserializer: Deserializer<T>, serializer: Serializer<never>): { data: T; kept?: KeptRead } {
     let kept: KeptRead;
     try {
       kept = readBytesKeptSync(this.filePath, this.#at);
     } catch (err) {
-      if (this.#at === undefined && isErrno(err, 'ELOOP')) return { text: this.#readOrInitialSync() };
-      return { text: this.#missing(err) };
+      const text = this.#at === undefined && isErrno(err, 'ELOOP') ? this.#readOrInitialSync() : this.#missing(err);
+      return { data: this.#parse(text, deserializer, serializer) };
     }
     pins.push(kept.fd);
-    return { text: decodeFileText(this.filePath, kept.bytes), kept };
+    return { data: this.#parse(decodeFileText(this.filePath, kept.bytes), deserializer, serializer), kept };
   }
 
   #readOrInitialSync(): string | null {
