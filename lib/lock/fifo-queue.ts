@@ -16,6 +16,7 @@ import {
 } from './entry-table';
 import { disabled, tryKernel, unlockKernel } from './kernel-attempt';
 import { HandoffStage, handoffStage } from './handoff-stages';
+import { firstLeg } from './deadline';
 
 export function grantTo(entry: Entry, mode: LockMode): void {
   entry.holders++;
@@ -264,7 +265,17 @@ export function acquire<T>(file: string, mode: LockMode, opts: WaitOptions, wrap
       },
     };
     if (Number.isFinite(timeout)) {
-      timer = setTimeout(() => giveUp(busyError('ELOCKTIMEOUT', file, mode, started)), timeout);
+      const timedOut = (): LockError => busyError('ELOCKTIMEOUT', file, mode, started);
+      const atDeadline = (): void => giveUp(timedOut());
+      const leg = firstLeg(timeout);
+      timer = setTimeout(leg === timeout ? atDeadline : () => {
+        if (findQueued(req) === null) return;
+        // A dry run of the error, the one cold step left on the deadline's path (see ./deadline).
+        timedOut();
+        const rest = timeout - (now() - started);
+        if (rest <= 0) atDeadline();
+        else timer = setTimeout(atDeadline, Math.ceil(rest));
+      }, leg);
     }
     signal?.addEventListener('abort', onAbort, { once: true });
     entry.queue.push(req);

@@ -16,6 +16,7 @@ import {
 } from './entry-table';
 import { busyError, grantTo, startKernelWaiter, tryNow } from './fifo-queue';
 import { HandoffStage, handoffStage } from './handoff-stages';
+import { firstLeg } from './deadline';
 
 function sleepSync(ms: number): void {
   Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, ms);
@@ -79,7 +80,7 @@ export function acquireSync(file: string, mode: LockMode, opts: WaitOptions): Gr
       // Block right here, one wake-up instead of two (the kernel wakes this
       // thread, not a waiter thread that then wakes it): forever, or until a
       // deadline signal aimed at this thread where the platform has one.
-      const won = blockHere(opened, file, mode, remaining);
+      const won = blockHere(opened, file, mode, firstLeg(remaining));
       if (won !== null) handoffStage(HandoffStage.SyncReturned);
       if (won instanceof Error) {
         fs.closeSync(opened.fd);
@@ -91,8 +92,14 @@ export function acquireSync(file: string, mode: LockMode, opts: WaitOptions): Gr
         continue;
       }
       if (won === 'timeout') {
-        // The deadline passed in flock(): the descriptor holds nothing; it is the entry's again.
+        // The first leg or the deadline passed in flock(): the descriptor
+        // holds nothing; it is the entry's again.
         adopt(entry, opened);
+        if (now() - started < timeout) {
+          // A dry run of the error, the one cold step left on the deadline's path (see ./deadline).
+          busyError('ELOCKTIMEOUT', file, mode, started);
+          continue;
+        }
         retireIfIdle(entry);
         throw busyError('ELOCKTIMEOUT', file, mode, started);
       }
