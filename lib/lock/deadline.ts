@@ -12,15 +12,14 @@
  * it. A timer that fires after a long sleep is itself 2-6 ms late, which
  * the margin absorbs; the second leg is short, and its wake-up warm. A wait
  * granted before the first leg ends, the common case, never sees the second.
- * @internal
  */
 
-/** How long before the deadline a timed wait wakes up once, to run warm at the deadline. */
+/** How long before the deadline a timed wait wakes up once, to run warm at the deadline. @internal */
 export const WARM_UP_MS = 10;
 
 /**
  * How long the first leg of a wait of `ms` sleeps: `ms` itself when it is
- * too short to split, else up to `WARM_UP_MS` before its end.
+ * too short to split, else up to `WARM_UP_MS` before its end. @internal
  */
 export function firstLeg(ms: number): number {
   return ms > 4 * WARM_UP_MS ? ms - WARM_UP_MS : ms;
