@@ -8,8 +8,8 @@
  * its memory has left the caches by then (measured here: a 1 MB memset
  * takes 0.02 ms after 5 ms of sleep, 1-2 ms after 200 ms; building one
  * Error, 1.5 ms after 200 ms against 0.02 ms after 5 ms), and a timeout's
- * path (timer, error, rejection, the caller's catch) came 2-3 ms late for
- * it. A timer that fires after a long sleep is itself 2-6 ms late, which
+ * path (timer, error, rejection, the caller's catch) came 2-6 ms late for
+ * it. A finite sync wait that runs on a waiter thread (macOS) stays one leg. A timer that fires after a long sleep is itself 2-6 ms late, which
  * the margin absorbs; the second leg is short, and its wake-up warm. A wait
  * granted before the first leg ends, the common case, never sees the second.
  */
