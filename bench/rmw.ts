@@ -271,7 +271,7 @@ export const rmw: Scenario = {
     'fs-ext: async flock on FILE.lock, js-yaml, fs.promises writeFile to FILE.tmp.PID + rename, no fsync.',
     'floor, async: no library, the least an update that keeps the event loop free can do: our addon\'s non-blocking flock, '
       + 'else its waiter thread; read, parse, change, dump (our YAML) and the temp file on the JS thread; its fsync → rename → '
-      + 'fsync dir → unlock job on the threadpool; the replaced inode kept open past the rename. No queue, no identity check, '
+      + 'fsync dir → unlock → close job on the threadpool; the replaced inode kept open past the rename. No queue, no identity check, '
       + 'no leftover sweep, no mode kept. It bounds what "ours, await execute, durable" can reach.',
     'Python plan: seed/PLAN.md\'s ReadModifyWrite and FileLock as written, /usr/bin/python3, yaml.safe_load / '
       + 'yaml.dump(default_flow_style=False), temp + os.replace, no fsync, 100 ms polling lock.',

@@ -123,12 +123,14 @@ interface NativeBinding {
    * fs.fsync), close it, rename `from` to `to` (names in the directory
    * `dirFd`, or paths when it is -1; an ESTALE rename is tried once more),
    * fsync `syncDirFd`, then, if `unlockFd` is not -1, flock(unlockFd,
-   * LOCK_UN). Resolves to whether that unlock was made. `fd` is closed in
-   * every case. Rejects with an errno error (`syscall` fsync, close or
-   * rename) whose `renamed` says whether the rename was done, which leaves
-   * only the directory's fsync failed; nothing is unlocked then.
+   * LOCK_UN), then close the descriptors of `closeAfter`. Resolves to
+   * whether that unlock was made. `fd` and `closeAfter` are closed in every
+   * case. Rejects with an errno error (`syscall` fsync, close or rename)
+   * whose `renamed` says whether the rename was done, which leaves only the
+   * directory's fsync failed; nothing is unlocked then.
    */
-  commitDurable(fd: number, dirFd: number, from: string, to: string, syncDirFd: number, unlockFd: number): Promise<boolean>;
+  commitDurable(fd: number, dirFd: number, from: string, to: string, syncDirFd: number, unlockFd: number,
+    closeAfter?: number[]): Promise<boolean>;
 }
 
 /**

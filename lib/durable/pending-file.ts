@@ -356,16 +356,31 @@ export function commitTemp(t: PendingFile): void {
  * fsync is then all that may be missing). Not for a write with a check
  * between the close and the rename (fencing): see replaceFile.
  * `unlockFd` (-1: none) is a lock descriptor the job unlocks after the
- * directory's fsync; the result says whether it did.
+ * directory's fsync; the result says whether it did. With one, the job
+ * also closes `pins` (emptied) and the directory it synced (`t.dirFd` is
+ * then -1), after the unlock and however it ended.
  */
-export async function commitTempDurably(t: PendingFile, unlockFd: number): Promise<boolean> {
+export async function commitTempDurably(t: PendingFile, unlockFd: number, pins: number[]): Promise<boolean> {
   const fd = t.fd;
   t.fd = -1;
   const at = t.at;
+  const syncDir = dirOf(t);
+  // With the lock given back early, the job also closes what this write
+  // opened beside the temp file (the directory, the pins: see closePins),
+  // after the unlock: no threadpool job of their own, and no wake-up of
+  // this thread for it while the next holder's process needs the CPU.
+  let closeAfter: number[] | undefined;
+  if (unlockFd !== -1) {
+    closeAfter = pins.splice(0);
+    if (t.dirFd !== -1) {
+      closeAfter.push(t.dirFd);
+      t.dirFd = -1;
+    }
+  }
   try {
     const unlocked = await (at === undefined
-      ? native.commitDurable(fd, -1, t.path, t.target, dirOf(t), unlockFd)
-      : native.commitDurable(fd, at.dirFd, t.tempName, at.name, dirOf(t), unlockFd));
+      ? native.commitDurable(fd, -1, t.path, t.target, syncDir, unlockFd, closeAfter)
+      : native.commitDurable(fd, at.dirFd, t.tempName, at.name, syncDir, unlockFd, closeAfter));
     t.path = '';
     return unlocked;
   } catch (err) {

@@ -33,7 +33,9 @@ export interface ReplaceOptions {
   /**
    * Collects descriptors that keep the replaced file's inode alive, for the
    * caller to {@link closePins} once it has released the lock. Without it
-   * the write starts their (background) close itself before returning.
+   * the write starts their (background) close itself before returning. A
+   * durable commit that gives the lock back itself (`releasing`) closes
+   * them too, and empties the array.
    */
   pins?: number[];
   /** The file is this name in this open directory, resolved by the caller: see {@link openTemp}. */
@@ -86,7 +88,7 @@ export async function replaceFile(filePath: string, data: string | Uint8Array | 
     }
     if (opts.durable && opts.beforeRename === undefined) {
       try {
-        if (await commitTempDurably(t, opts.releasing?.earlyUnlockFd() ?? -1)) opts.releasing?.markKernelUnlocked();
+        if (await commitTempDurably(t, opts.releasing?.earlyUnlockFd() ?? -1, pins)) opts.releasing?.markKernelUnlocked();
       } finally {
         renamed = t.path === '';
       }

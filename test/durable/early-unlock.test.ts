@@ -2,7 +2,7 @@ import * as assert from 'node:assert/strict';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { FIXTURES_JS, sandbox } from '../helpers';
-import { fdArg, pathOfFd, skipWithoutStrace, traced, type Call } from '../fixtures/rel_strace';
+import { fdArg, pathOfFd, retNum, skipWithoutStrace, stringArgs, traced, type Call } from '../fixtures/rel_strace';
 
 // A durable async write ends in one threadpool job (fsync, rename, fsync of
 // the directory). Its lock used to be released only after that job had
@@ -51,6 +51,59 @@ describe('a durable async write gives its lock back on the commit thread', funct
       assert.deepEqual(between.map((c) => c.name), [], 'nothing in between');
     });
   }
+
+  /**
+   * The descriptors on the file and its directory that are still open when
+   * the rename is made (the directory for its fsync, the replaced file's
+   * pin), each with the close that ends it.
+   */
+  function openAtRename(calls: Call[]): Array<{ open: Call; close: Call | undefined }> {
+    const rename = calls.find((c) => c.name.startsWith('rename') && stringArgs(c).includes(t.file('state.yaml')));
+    assert.ok(rename, 'the file is renamed over');
+    const ofInterest = new Set([t.dir, t.file('state.yaml')]);
+    const out: Array<{ open: Call; close: Call | undefined }> = [];
+    for (const open of calls) {
+      if (open.end >= rename.start) break;
+      if (open.name !== 'openat' || !ofInterest.has(stringArgs(open)[0]) || retNum(open) < 0) continue;
+      const fd = retNum(open);
+      const close = calls.find((c) => c.end > open.end && c.name === 'close' && fdArg(c) === fd);
+      if (close === undefined || close.end > rename.end) out.push({ open, close });
+    }
+    return out;
+  }
+
+  for (const op of ['write', 'rmw', 'update']) {
+    it(`${op}: the directory and the replaced file's descriptors are closed by the commit thread, once, after its unlock`, async () => {
+      const { calls, out } = await trace(op);
+      assert.equal(out.ok, true, JSON.stringify(out));
+      const [dirSync] = dirSyncs(calls);
+      const unlock = calls.find(isUnlock);
+      assert.ok(dirSync && unlock && unlock.tid === dirSync.tid);
+      const held = openAtRename(calls);
+      assert.ok(held.some((h) => stringArgs(h.open)[0] === t.dir), 'the directory was open at the rename');
+      assert.ok(held.some((h) => stringArgs(h.open)[0] === t.file('state.yaml')), 'the replaced file was pinned at the rename');
+      for (const { open, close } of held) {
+        const what = `${stringArgs(open)[0]} (fd ${retNum(open)})`;
+        assert.ok(close, `${what} is closed`);
+        assert.equal(close.tid, dirSync.tid, `${what}: on the commit thread`);
+        assert.ok(close.start > unlock.end, `${what}: after the unlock`);
+      }
+      assert.deepEqual(calls.filter((c) => c.name === 'close' && /EBADF/.test(c.ret)).map((c) => c.args), [], 'no descriptor closed twice');
+    });
+  }
+
+  it('a commit whose directory fsync fails (EIO) still closes the directory and the pinned file, once', async () => {
+    const { calls, out } = await trace('rmw', ['-e', 'inject=fsync:error=EIO:when=2']);
+    assert.equal(out.causeCode, 'EIO');
+    const [dirSync] = dirSyncs(calls);
+    const held = openAtRename(calls);
+    assert.ok(held.length >= 2, JSON.stringify(held.map((h) => h.open.args)));
+    for (const { open, close } of held) {
+      assert.ok(close, `${stringArgs(open)[0]} is closed`);
+      assert.equal(close.tid, dirSync.tid, `${stringArgs(open)[0]}: by the commit job`);
+    }
+    assert.deepEqual(calls.filter((c) => c.name === 'close' && /EBADF/.test(c.ret)).map((c) => c.args), [], 'no descriptor closed twice');
+  });
 
   it('rmw twice at once in one process, then once more: each update unlocks on its commit thread, and the lock is free afterwards', async () => {
     const { calls, out, lockFd } = await trace('rmwTwice');
