@@ -361,26 +361,24 @@ export function commitTemp(t: PendingFile): void {
  * then -1), after the unlock and however it ended.
  */
 export async function commitTempDurably(t: PendingFile, unlockFd: number, pins: number[]): Promise<boolean> {
-  const fd = t.fd;
-  t.fd = -1;
   const at = t.at;
-  const syncDir = dirOf(t);
   // With the lock given back early, the job also closes what this write
   // opened beside the temp file (the directory, the pins: see closePins),
   // after the unlock: no threadpool job of their own, and no wake-up of
   // this thread for it while the next holder's process needs the CPU.
-  let closeAfter: number[] | undefined;
-  if (unlockFd !== -1) {
-    closeAfter = pins.splice(0);
-    if (t.dirFd !== -1) {
-      closeAfter.push(t.dirFd);
-      t.dirFd = -1;
-    }
+  const closeAfter = unlockFd === -1 ? undefined : t.dirFd === -1 ? [...pins] : [...pins, t.dirFd];
+  const job = at === undefined
+    ? native.commitDurable(t.fd, -1, t.path, t.target, dirOf(t), unlockFd, closeAfter)
+    : native.commitDurable(t.fd, at.dirFd, t.tempName, at.name, dirOf(t), unlockFd, closeAfter);
+  // Queued: the job owns these descriptors now. A call that threw queued
+  // nothing, and left them to the caller's cleanup.
+  t.fd = -1;
+  if (closeAfter !== undefined) {
+    pins.length = 0;
+    t.dirFd = -1;
   }
   try {
-    const unlocked = await (at === undefined
-      ? native.commitDurable(fd, -1, t.path, t.target, syncDir, unlockFd, closeAfter)
-      : native.commitDurable(fd, at.dirFd, t.tempName, at.name, syncDir, unlockFd, closeAfter));
+    const unlocked = await job;
     t.path = '';
     return unlocked;
   } catch (err) {

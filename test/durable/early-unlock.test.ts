@@ -1,6 +1,8 @@
 import * as assert from 'node:assert/strict';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
+import { ReadModifyWrite } from '../../lib';
+import { native } from '../../lib/native';
 import { FIXTURES_JS, sandbox } from '../helpers';
 import { fdArg, pathOfFd, retNum, skipWithoutStrace, stringArgs, traced, type Call } from '../fixtures/rel_strace';
 
@@ -140,5 +142,31 @@ describe('a durable async write gives its lock back on the commit thread', funct
     assert.equal(unlocks.length, 1);
     assert.notEqual(unlocks[0].tid, dirSync.tid, 'not on the commit thread');
     assert.ok(unlocks[0].start > dirSync.end);
+  });
+});
+
+describe('a durable commit that cannot start hands its descriptors back', () => {
+  const t = sandbox();
+
+  it('when the commit job is not queued (the native call throws), the update fails with that error, the file keeps its bytes, no temp file stays and no descriptor leaks', async () => {
+    // Linux: the open descriptors are listed in /proc/self/fd.
+    if (process.platform !== 'linux') return;
+    const file = t.file('state.yaml');
+    fs.writeFileSync(file, 'key: old\n');
+    const rmw = new ReadModifyWrite<{ key: string }>(file);
+    await rmw.execute((d) => { d.key = 'warm'; }); // opens the lock file, which stays open
+    const before = fs.readdirSync('/proc/self/fd').length;
+    const real = native.commitDurable;
+    native.commitDurable = () => { throw new Error('not queued'); };
+    try {
+      await assert.rejects(rmw.execute((d) => { d.key = 'new'; }), (err: Error) => /not queued/.test(String((err as { cause?: unknown }).cause ?? err)));
+    } finally {
+      native.commitDurable = real;
+    }
+    // The background close of the pins runs on the threadpool: give it a moment.
+    for (let i = 0; i < 50 && fs.readdirSync('/proc/self/fd').length > before; i++) await new Promise((r) => setTimeout(r, 10));
+    assert.equal(fs.readdirSync('/proc/self/fd').length, before, 'every descriptor of the failed write is closed');
+    assert.equal(fs.readFileSync(file, 'utf8'), 'key: warm\n');
+    assert.deepEqual(fs.readdirSync(t.dir).filter((n) => n.endsWith('.tmp')), []);
   });
 });
