@@ -1,23 +1,20 @@
 import * as assert from 'node:assert/strict';
 import * as path from 'node:path';
 import { Worker } from 'node:worker_threads';
-import { FileLock, LockError } from '../../lib';
+import { FileLock } from '../../lib';
 import { WARM_UP_MS, firstLeg } from '../../lib/lock/deadline';
-import { ROOT, sandbox } from '../helpers';
+import { FIXTURES_JS, ROOT, sandbox, waitForLine } from '../helpers';
 
 const LIB = path.join(ROOT, 'dist', 'lib');
-const timers = (): number => process.getActiveResourcesInfo().filter((r) => r === 'Timeout').length;
 
 // A timed wait sleeps in two legs: until WARM_UP_MS before its deadline, then
 // the rest (lib/lock/deadline.ts). These tests pin down that the second leg
 // is a real part of the wait: it can be granted, aborted and timed out, and
-// it leaves no timer behind. In-process, the moments are exact: Node runs
-// timers in the order they expire, so a test timer due 1 ms after the first
-// leg's end always runs after it.
+// it leaves no timer behind. Each of those runs in a process of its own
+// (test/fixtures/two_leg_wait.ts), where the live timers are the wait's.
 describe('a timed wait in two legs', () => {
   const t = sandbox();
   const TIMEOUT = 200;
-  const IN_SECOND_LEG = TIMEOUT - WARM_UP_MS + 1;
 
   it('splits only waits long enough to have a warm-up: the first leg ends WARM_UP_MS before the deadline', () => {
     assert.equal(firstLeg(TIMEOUT), TIMEOUT - WARM_UP_MS);
@@ -25,42 +22,33 @@ describe('a timed wait in two legs', () => {
     assert.equal(firstLeg(Infinity), Infinity);
   });
 
+  /** Runs one scenario of test/fixtures/two_leg_wait.ts in a process of its own. */
+  async function inChild(scenario: 'granted' | 'aborted' | 'timeout', name: string): Promise<Record<string, number | string | boolean | null>> {
+    const child = t.spawn(process.execPath, [path.join(FIXTURES_JS, 'two_leg_wait.js'), scenario, t.file(name), String(TIMEOUT)]);
+    const line = await waitForLine(child, /^\{/);
+    return JSON.parse(line) as Record<string, number | string | boolean | null>;
+  }
+
   it('a wait granted in its second leg gets the lock, and the release ends the second leg\'s timer', async () => {
-    const file = t.file('granted.lock');
-    const first = await new FileLock(file).acquire('exclusive');
-    const before = timers();
-    const pending = new FileLock(file).acquire('exclusive', { timeout: TIMEOUT });
-    setTimeout(() => first.release(), IN_SECOND_LEG);
-    const won = await pending;
-    assert.ok(won.held);
-    assert.ok(won.waitedMs >= TIMEOUT - WARM_UP_MS, `granted after the first leg (waited ${won.waitedMs} ms)`);
-    assert.equal(timers(), before + 1, 'the second leg\'s timer runs while the lock is held');
-    won.release();
-    assert.equal(timers(), before, 'and the release ends it');
+    const r = await inChild('granted', 'granted.lock');
+    assert.equal(r.held, true);
+    assert.ok(Number(r.waitedMs) >= TIMEOUT - WARM_UP_MS, `granted after the first leg (waited ${r.waitedMs} ms)`);
+    assert.equal(r.whileHeld, Number(r.before) + 1, 'the second leg\'s timer runs while the lock is held');
+    assert.equal(r.after, r.before, 'and the release ends it');
   });
 
   it('a wait aborted in its second leg rejects with ABORT_ERR and leaves no timer', async () => {
-    const file = t.file('aborted.lock');
-    const first = await new FileLock(file).acquire('exclusive');
-    const before = timers();
-    const ac = new AbortController();
-    const pending = new FileLock(file).acquire('exclusive', { timeout: TIMEOUT, signal: ac.signal });
-    setTimeout(() => ac.abort(), IN_SECOND_LEG);
-    await assert.rejects(pending, { code: 'ABORT_ERR' });
-    assert.equal(timers(), before);
-    first.release();
+    const r = await inChild('aborted', 'aborted.lock');
+    assert.equal(r.code, 'ABORT_ERR');
+    assert.equal(r.after, r.before);
   });
 
   it('a wait that reaches its deadline rejects with ELOCKTIMEOUT after both legs and leaves no timer', async () => {
-    const file = t.file('timeout.lock');
-    const first = await new FileLock(file).acquire('exclusive');
-    const before = timers();
-    const err = await new FileLock(file).acquire('exclusive', { timeout: TIMEOUT }).then(() => null, (e: unknown) => e);
-    assert.ok(err instanceof LockError && err.code === 'ELOCKTIMEOUT', String(err));
+    const r = await inChild('timeout', 'timeout.lock');
+    assert.equal(r.code, 'ELOCKTIMEOUT');
     // Timers count whole milliseconds: the deadline can pass up to 1 ms early by performance.now().
-    assert.ok(err.waitedMs >= TIMEOUT - 1, `waited ${err.waitedMs} ms`);
-    assert.equal(timers(), before);
-    first.release();
+    assert.ok(Number(r.waitedMs) >= TIMEOUT - 1, `waited ${r.waitedMs} ms`);
+    assert.equal(r.after, r.before);
   });
 
   it('a sync wait granted in its second leg gets the lock: the first leg\'s end is not a timeout', async () => {
