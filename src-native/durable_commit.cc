@@ -22,7 +22,7 @@
 // The closes after it (`closeAfter`: the directory, the descriptors that
 // kept the replaced inode alive) were a threadpool job of their own, whose
 // report woke the JS thread once more just as the next holder's process
-// needed the CPU (4 writers on a 2-core VM: 620 -> 580 us of CPU per
+// needed the CPU (4 writers on a 2-core VM: 632 -> 584 us of CPU per
 // update, and 6-7 % more updates per second).
 #include "fl.h"
 
