@@ -15,9 +15,9 @@
 // reporting back wakes the JS thread first (75-82 us in syscall traces of 4
 // writers on a 2-core VM) while every other process keeps waiting for the
 // lock. Unlocking here, right after the directory's fsync, takes that
-// wake-up off their path. TypeScript
-// decides when the lock may go early (an exclusive lock held by this write
-// alone, nothing left to do under it) and only after a fully durable commit.
+// wake-up off their path. TypeScript decides when the lock may go early (an
+// exclusive lock held by this write alone, nothing left to do under it) and
+// only after a fully durable commit.
 //
 // The closes after it (`closeAfter`: the directory, the descriptors that
 // kept the replaced inode alive) were a threadpool job of their own, whose

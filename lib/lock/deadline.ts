@@ -9,9 +9,10 @@
  * takes 0.02 ms after 5 ms of sleep, 1-2 ms after 200 ms; building one
  * Error, 1.5 ms after 200 ms against 0.02 ms after 5 ms), and a timeout's
  * path (timer, error, rejection, the caller's catch) came 2-6 ms late for
- * it. A finite sync wait that runs on a waiter thread (macOS) stays one leg. A timer that fires after a long sleep is itself 2-6 ms late, which
- * the margin absorbs; the second leg is short, and its wake-up warm. A wait
+ * it. A timer that fires after a long sleep is itself 2-6 ms late, which the
+ * margin absorbs; the second leg is short, and its wake-up warm. A wait
  * granted before the first leg ends, the common case, never sees the second.
+ * A finite sync wait that runs on a waiter thread (macOS) stays one leg.
  */
 
 /** How long before the deadline a timed wait wakes up once, to run warm at the deadline. @internal */
@@ -24,4 +25,3 @@ export const WARM_UP_MS = 10;
 export function firstLeg(ms: number): number {
   return ms > 4 * WARM_UP_MS ? ms - WARM_UP_MS : ms;
 }
-
