@@ -29,6 +29,10 @@ export interface NativeWait {
 
 type WaitDone = (err: NodeJS.ErrnoException | null, abandoned?: boolean, moved?: boolean) => void;
 
+/** The addon's handle of one kernel wait (an External); {@link NativeWait} wraps it. */
+declare const waitToken: unique symbol;
+type WaitToken = { readonly [waitToken]: true };
+
 interface NativeBinding {
   readonly constants: {
     readonly LOCK_SH: number;
@@ -78,12 +82,18 @@ interface NativeBinding {
    * `done(null, true)`: it was abandoned and has unlocked and closed `fd`.
    * `done(error)`: it failed and has closed `fd`.
    */
-  startFlockWait(fd: number, op: number, file: string, done: WaitDone): NativeWait;
+  startFlockWait(fd: number, op: number, file: string, done: WaitDone): WaitToken;
   /**
    * The same for fcntl(fd, cmd) over [start, start + len), `cmd` F_SETLKW or
    * F_OFD_SETLKW; `moved` is always false (there is no path to check).
    */
-  startRecordWait(fd: number, cmd: number, type: number, start: number, len: number, done: WaitDone): NativeWait;
+  startRecordWait(fd: number, cmd: number, type: number, start: number, len: number, done: WaitDone): WaitToken;
+  /** {@link NativeWait.abandon} of the wait behind `token`. */
+  abandonWait(token: WaitToken): void;
+  /** {@link NativeWait.resume}. */
+  resumeWait(token: WaitToken): boolean;
+  /** {@link NativeWait.waitFor}. */
+  waitForWait(token: WaitToken, ms: number): 'granted' | 'moved' | 'pending' | 'ended';
   /**
    * Where the last wait that this thread took (by `done` or `waitFor`)
    * spent its time, CLOCK_MONOTONIC ns as `process.hrtime.bigint()` counts:
@@ -155,7 +165,40 @@ function loadBinding(): NativeBinding {
   }
 }
 
-export const native = loadBinding();
+const binding = loadBinding();
+
+/** A kernel wait: the addon's token and the three calls that take it. */
+class KernelWait implements NativeWait {
+  readonly #token: WaitToken;
+
+  constructor(token: WaitToken) {
+    this.#token = token;
+  }
+
+  abandon(): void {
+    binding.abandonWait(this.#token);
+  }
+
+  resume(): boolean {
+    return binding.resumeWait(this.#token);
+  }
+
+  waitFor(ms: number): 'granted' | 'moved' | 'pending' | 'ended' {
+    return binding.waitForWait(this.#token, ms);
+  }
+}
+
+type Native = Omit<NativeBinding, 'startFlockWait' | 'startRecordWait' | 'abandonWait' | 'resumeWait' | 'waitForWait'> & {
+  startFlockWait(fd: number, op: number, file: string, done: WaitDone): NativeWait;
+  startRecordWait(fd: number, cmd: number, type: number, start: number, len: number, done: WaitDone): NativeWait;
+};
+
+/** The addon, with each kernel wait handed out as a {@link NativeWait}. */
+export const native: Native = {
+  ...binding,
+  startFlockWait: (fd, op, file, done) => new KernelWait(binding.startFlockWait(fd, op, file, done)),
+  startRecordWait: (fd, cmd, type, start, len, done) => new KernelWait(binding.startRecordWait(fd, cmd, type, start, len, done)),
+};
 
 /** A name relative to an open directory, as the *at(2) calls take it (the storage backend's confinement). */
 export interface NameAt {

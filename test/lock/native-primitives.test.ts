@@ -88,6 +88,15 @@ describe('native layer', () => {
     fs.closeSync(holder);
   });
 
+  it('a kernel wait is one token object; the addon\'s wait calls refuse anything else with a TypeError', () => {
+    const raw = native as unknown as Record<'abandonWait' | 'resumeWait' | 'waitForWait', (...args: unknown[]) => unknown>;
+    for (const bad of [{}, 42, null, undefined]) {
+      assert.throws(() => raw.abandonWait(bad), TypeError);
+      assert.throws(() => raw.resumeWait(bad), TypeError);
+      assert.throws(() => raw.waitForWait(bad, 0), TypeError);
+    }
+  });
+
   describe('record locks (fcntl)', () => {
     it('OFD range locks conflict on overlapping ranges only, and F_GETLK reports the conflict', function () {
       // Built against an SDK without F_OFD_* (older macOS), record locks are classic POSIX ones.
