@@ -9,6 +9,7 @@
         "src-native/flock.cc",
         "src-native/record_lock.cc",
         "src-native/flock_here.cc",
+        "src-native/open_with_stat.cc",
         "src-native/waiter.cc"
       ],
       "include_dirs": ["<!(node -p \"require('node-addon-api').include_dir\")"],

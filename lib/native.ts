@@ -141,6 +141,20 @@ interface NativeBinding {
    */
   commitDurable(fd: number, dirFd: number, from: string, to: string, syncDirFd: number, unlockFd: number,
     closeAfter?: number[]): Promise<boolean>;
+  /**
+   * openat(2) of `name` relative to `dirFd` (-1: the working directory) with
+   * `flags` | O_CLOEXEC and `mode`, then fstat(2), in one call
+   * (src-native/open_with_stat.cc): returns the descriptor, and writes it,
+   * st_mode, st_uid, st_gid and st_size to `out[0..4]`. On failure nothing
+   * stays open; the error's `syscall` is open or fstat.
+   */
+  openStat(dirFd: number, name: string, flags: number, mode: number, out: Float64Array): number;
+  /**
+   * {@link openStat}, then read(2) to the end: returns a Buffer whose first
+   * `out[4]` bytes are the file's (the length read, not st_size). The
+   * descriptor is the caller's to close; the error's `syscall` may also be read.
+   */
+  readKept(dirFd: number, name: string, flags: number, mode: number, out: Float64Array): Buffer;
 }
 
 /**

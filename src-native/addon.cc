@@ -60,6 +60,7 @@ static Napi::Object Init(Napi::Env env, Napi::Object exports) {
   InitFlockHere(env, exports);
   InitConfine(env, exports);
   InitDurableCommit(env, exports);
+  InitOpenWithStat(env, exports);
   return exports;
 }
 

@@ -63,6 +63,7 @@ void InitWaiter(Napi::Env env, Napi::Object exports);
 void InitFlockHere(Napi::Env env, Napi::Object exports);
 void InitConfine(Napi::Env env, Napi::Object exports);
 void InitDurableCommit(Napi::Env env, Napi::Object exports);
+void InitOpenWithStat(Napi::Env env, Napi::Object exports);
 
 }  // namespace fl
 

@@ -15,7 +15,6 @@
  * @internal
  */
 import * as fs from 'node:fs';
-import type { Stats } from 'node:fs';
 import * as fsp from 'node:fs/promises';
 import { promisify } from 'node:util';
 import { decodeError } from '../errors';
@@ -39,13 +38,25 @@ export function readBytesSync(filePath: string, at: NameAt | undefined): Buffer 
   });
 }
 
+/** The attributes of a file as read: what a write that replaces it keeps. */
+export interface FileAttributes {
+  readonly mode: number;
+  readonly uid: number;
+  readonly gid: number;
+}
+
 /** What {@link readBytesKeptSync} read, and the descriptor it read through. */
 export interface KeptRead {
   readonly bytes: Buffer;
   /** Open, read-only, on the file read; the caller's to close. */
   readonly fd: number;
-  readonly stat: Stats;
+  /** From its `fstat`, taken right after the open. */
+  readonly stat: FileAttributes;
 }
+
+// readKept's out-parameters: the descriptor, st_mode, st_uid, st_gid and the
+// length read. One array for every call: each is synchronous.
+const keptOut = new Float64Array(5);
 
 /**
  * {@link readBytesSync} through a descriptor that stays open, for a caller
@@ -54,39 +65,16 @@ export interface KeptRead {
  * attributes the new file keeps, so the write opens the file no second time
  * (a round trip to the server per update on a network file system). Never
  * through a symlink: where the name is one, this fails with ELOOP and the
- * caller reads as {@link readBytesSync} does.
+ * caller reads as {@link readBytesSync} does. Open, fstat and reads are one
+ * native call (see src-native/open_with_stat.cc).
  */
 export function readBytesKeptSync(filePath: string, at: NameAt | undefined): KeptRead {
   return retryStale(() => {
-    const fd = at === undefined ? fs.openSync(filePath, O_RDONLY | O_NOFOLLOW) : native.openat(at.dirFd, at.name, O_RDONLY | O_NOFOLLOW, 0);
-    try {
-      const stat = fs.fstatSync(fd);
-      return { bytes: readToEnd(fd, stat.size), fd, stat };
-    } catch (err) {
-      fs.closeSync(fd);
-      throw err;
-    }
+    const buf = at === undefined
+      ? native.readKept(-1, filePath, O_RDONLY | O_NOFOLLOW, 0, keptOut)
+      : native.readKept(at.dirFd, at.name, O_RDONLY | O_NOFOLLOW, 0, keptOut);
+    return { bytes: buf.subarray(0, keptOut[4]), fd: keptOut[0], stat: { mode: keptOut[1], uid: keptOut[2], gid: keptOut[3] } };
   });
-}
-
-/**
- * Everything left in `fd`, `size` bytes expected (the file may still have
- * grown). Not `readFileSync(fd)`, which would fstat the file a second time.
- */
-function readToEnd(fd: number, size: number): Buffer {
-  // One byte more than expected, so that the read that finds the end is the second, as readFileSync's.
-  let buf = Buffer.allocUnsafe(size + 1);
-  let length = 0;
-  for (;;) {
-    if (length === buf.length) {
-      const bigger = Buffer.allocUnsafe(buf.length * 2);
-      buf.copy(bigger, 0, 0, length);
-      buf = bigger;
-    }
-    const n = fs.readSync(fd, buf, length, buf.length - length, null);
-    if (n === 0) return buf.subarray(0, length);
-    length += n;
-  }
 }
 
 /** Async {@link readBytesSync}, off the event loop. */
