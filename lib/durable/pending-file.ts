@@ -44,7 +44,18 @@ export class AtomicOutput {
 const writeAsync = promisify(fs.write);
 
 export function writeAllSync(fd: number, data: string | Uint8Array): void {
-  const bytes = typeof data === 'string' ? Buffer.from(data) : data;
+  let bytes: Uint8Array;
+  if (typeof data === 'string') {
+    // The string as it is: fs encodes it in C++, with no Buffer of ours. A
+    // short write (rare) goes on from the byte it stopped at.
+    const written = fs.writeSync(fd, data);
+    const total = Buffer.byteLength(data);
+    if (written === total) return;
+    if (written === 0) throw systemError('ENOSPC', 'write');
+    bytes = Buffer.from(data).subarray(written);
+  } else {
+    bytes = data;
+  }
   for (let off = 0; off < bytes.length;) {
     const n = fs.writeSync(fd, bytes, off, bytes.length - off);
     if (n === 0) throw systemError('ENOSPC', 'write');
@@ -106,9 +117,34 @@ let tempSeq = randomBytes(6).readUIntBE(0, 6);
 
 /** A unique temp name for the file named `base`; O_EXCL makes a collision an error, never a shared file. @internal */
 function tempNameFor(base: string): string {
+  return tempName(`.${tempBase(base)}.${process.pid}.`);
+}
+
+function tempName(prefix: string): string {
   tempSeq = (tempSeq + 1) % TEMP_SPACE;
-  const suffix = tempSeq.toString(16).padStart(12, '0');
-  return `.${tempBase(base)}.${process.pid}.${suffix}.tmp`;
+  return `${prefix}${tempSeq.toString(16).padStart(12, '0')}.tmp`;
+}
+
+/** Where the temp files of a target (an absolute path) go, and how their names start. */
+interface TempPlace {
+  readonly dir: string;
+  readonly prefix: string;
+}
+
+// The last targets written through a path, so that each write does not cut
+// the same path into directory and name again. A few entries: a process
+// writes few files, and one it no longer writes may be dropped.
+const places = new Map<string, TempPlace>();
+const MAX_PLACES = 64;
+
+function placeOf(target: string): TempPlace {
+  let place = places.get(target);
+  if (place === undefined) {
+    if (places.size >= MAX_PLACES) places.delete(places.keys().next().value as string);
+    place = { dir: path.dirname(target), prefix: `.${tempBase(path.basename(target))}.${process.pid}.` };
+    places.set(target, place);
+  }
+  return place;
 }
 
 const swept = new Set<string>();
@@ -227,6 +263,9 @@ const ignoreCloseError = (): void => {};
 
 const isRoot = typeof process.getuid === 'function' && process.getuid() === 0;
 
+// openStat's out-parameters for the temp file's create (see PendingFile.created).
+const createdOut = new Float64Array(5);
+
 /**
  * An open temp file beside the file it will replace. With `at`, both are
  * names in that open directory and every step is relative to it (the storage
@@ -244,6 +283,8 @@ export interface PendingFile {
    * the rename (-1 when the write is not durable, or `at` names it).
    */
   dirFd: number;
+  /** The temp file's attributes as created, from the fstat of the create's own call. */
+  created: Existing;
 }
 
 /**
@@ -286,16 +327,28 @@ export function openTemp(filePath: string, mode: number | undefined, pins: numbe
     : at === undefined ? targetOf(filePath) : { target: filePath, ...pinExisting(filePath, at) };
   // In `pins` at once: the caller closes them however this ends.
   if (pin !== -1) pins.push(pin);
-  const dirFd = withDir && at === undefined ? fs.openSync(path.dirname(target), O_RDONLY) : -1;
+  const place = at === undefined ? placeOf(target) : undefined;
+  // Through openStat, as the temp file below: one native call, not fs's layers.
+  const dirFd = withDir && place !== undefined ? native.openStat(-1, place.dir, O_RDONLY, 0, createdOut) : -1;
   try {
     sweepLeftovers(target, at);
-    const tempName = tempNameFor(path.basename(at === undefined ? target : at.name));
-    const temp = path.join(path.dirname(target), tempName);
+    let name: string;
+    let temp: string;
+    if (at === undefined) {
+      const { dir, prefix } = place as TempPlace;
+      name = tempName(prefix);
+      temp = dir === '/' ? `/${name}` : `${dir}/${name}`;
+    } else {
+      name = tempNameFor(path.basename(at.name));
+      temp = path.join(path.dirname(target), name);
+    }
     const flags = O_WRONLY | O_CREAT | O_EXCL;
     // Created with the replaced file's mode, so that keepAttributes usually has nothing to change.
     const createMode = existing?.mode ?? mode ?? 0o666;
-    const fd = at === undefined ? fs.openSync(temp, flags, createMode) : native.openat(at.dirFd, tempName, flags | O_NOFOLLOW, createMode);
-    return { target, existing, path: temp, fd, at, tempName, dirFd };
+    const fd = at === undefined ? native.openStat(-1, temp, flags, createMode, createdOut)
+      : native.openStat(at.dirFd, name, flags | O_NOFOLLOW, createMode, createdOut);
+    const created = { mode: createdOut[1] & 0o7777, uid: createdOut[2], gid: createdOut[3] };
+    return { target, existing, path: temp, fd, at, tempName: name, dirFd, created };
   } catch (err) {
     if (dirFd !== -1) fs.closeSync(dirFd);
     throw err;
@@ -318,19 +371,20 @@ export function closeDir(t: PendingFile | null): void {
 /**
  * Gives the temp file the replaced file's mode (and owner, as root), where
  * they differ: on a network file system each fchmod/fchown is a round trip
- * to the server (0.4 ms each on GlusterFS). Called right after the temp file
- * is created, before anything is written to it, while the client still has
- * the attributes the create returned: its fstat needs no round trip then.
+ * to the server (0.4 ms each on GlusterFS). Compares with the attributes
+ * {@link openTemp} took in the create's own call, right after it, while the
+ * client still had those the create returned (no round trip for that fstat).
+ * Called before anything is written to the temp file.
  */
 export function keepAttributes(t: PendingFile): void {
   const want = t.existing;
   if (want === null) return;
-  const st = fs.fstatSync(t.fd);
+  const st = t.created;
   const chown = isRoot && (st.uid !== want.uid || st.gid !== want.gid);
   if (chown) fs.fchownSync(t.fd, want.uid, want.gid);
   // The umask would otherwise decide: a 0600 secrets file must not become
   // 0644. After the chown, which clears the set-user-ID and set-group-ID bits.
-  if (chown || (st.mode & 0o7777) !== want.mode) fs.fchmodSync(t.fd, want.mode);
+  if (chown || st.mode !== want.mode) fs.fchmodSync(t.fd, want.mode);
 }
 
 export function closeTemp(t: PendingFile): void {
