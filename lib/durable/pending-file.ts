@@ -13,7 +13,7 @@ import { randomBytes } from 'node:crypto';
 import { isErrno, systemError } from '../errors';
 import { native, type NameAt } from '../native';
 import { retryStale } from './stale-retry';
-import type { KeptRead } from './file-text';
+import type { FileAttributes, KeptRead } from './file-text';
 
 const { O_WRONLY, O_CREAT, O_EXCL, O_RDONLY, O_NONBLOCK, O_NOFOLLOW, S_IFMT, S_IFDIR, S_IFLNK } = fs.constants;
 
@@ -115,11 +115,12 @@ const TEMP_SPACE = 2 ** 48;
 
 let tempSeq = randomBytes(6).readUIntBE(0, 6);
 
-/** A unique temp name for the file named `base`; O_EXCL makes a collision an error, never a shared file. @internal */
-function tempNameFor(base: string): string {
-  return tempName(`.${tempBase(base)}.${process.pid}.`);
+/** How the temp names of this process for the file named `base` start. */
+function tempPrefix(base: string): string {
+  return `.${tempBase(base)}.${process.pid}.`;
 }
 
+/** A unique temp name after `prefix` (see tempPrefix); O_EXCL makes a collision an error, never a shared file. @internal */
 function tempName(prefix: string): string {
   tempSeq = (tempSeq + 1) % TEMP_SPACE;
   return `${prefix}${tempSeq.toString(16).padStart(12, '0')}.tmp`;
@@ -141,7 +142,7 @@ function placeOf(target: string): TempPlace {
   let place = places.get(target);
   if (place === undefined) {
     if (places.size >= MAX_PLACES) places.delete(places.keys().next().value as string);
-    place = { dir: path.dirname(target), prefix: `.${tempBase(path.basename(target))}.${process.pid}.` };
+    place = { dir: path.dirname(target), prefix: tempPrefix(path.basename(target)) };
     places.set(target, place);
   }
   return place;
@@ -176,15 +177,9 @@ function sweepLeftovers(target: string, at: NameAt | undefined): void {
   }
 }
 
-interface Existing {
-  mode: number;
-  uid: number;
-  gid: number;
-}
-
 /** What {@link pinExisting} found under a name. */
 interface Pinned {
-  existing: Existing | null;
+  existing: FileAttributes | null;
   /** A descriptor that keeps the replaced inode alive, or -1. */
   pin: number;
   /**
@@ -202,7 +197,7 @@ const LINK: Pinned = { existing: null, pin: -1, link: true };
 // is refused.
 const PIN_FLAGS = native.constants.O_PATH !== 0 ? native.constants.O_PATH : O_RDONLY | O_NONBLOCK;
 
-function attributesOf(st: Existing, target: string): Existing {
+function attributesOf(st: FileAttributes, target: string): FileAttributes {
   if ((st.mode & S_IFMT) === S_IFDIR) {
     throw systemError('EISDIR', 'open', target);
   }
@@ -273,7 +268,7 @@ const createdOut = new Float64Array(5);
  */
 export interface PendingFile {
   target: string;
-  existing: Existing | null;
+  existing: FileAttributes | null;
   path: string;
   fd: number;
   at?: NameAt;
@@ -284,7 +279,7 @@ export interface PendingFile {
    */
   dirFd: number;
   /** The temp file's attributes as created, from the fstat of the create's own call. */
-  created: Existing;
+  created: FileAttributes;
 }
 
 /**
@@ -328,7 +323,9 @@ export function openTemp(filePath: string, mode: number | undefined, pins: numbe
   // In `pins` at once: the caller closes them however this ends.
   if (pin !== -1) pins.push(pin);
   const place = at === undefined ? placeOf(target) : undefined;
-  // Through openStat, as the temp file below: one native call, not fs's layers.
+  // Through openStat, as the temp file below: one native call. Its fstat of
+  // the directory goes unused; fs.openSync's layers cost more than that
+  // syscall in a process that has just woken.
   const dirFd = withDir && place !== undefined ? native.openStat(-1, place.dir, O_RDONLY, 0, createdOut) : -1;
   try {
     sweepLeftovers(target, at);
@@ -339,7 +336,7 @@ export function openTemp(filePath: string, mode: number | undefined, pins: numbe
       name = tempName(prefix);
       temp = dir === '/' ? `/${name}` : `${dir}/${name}`;
     } else {
-      name = tempNameFor(path.basename(at.name));
+      name = tempName(tempPrefix(path.basename(at.name)));
       temp = path.join(path.dirname(target), name);
     }
     const flags = O_WRONLY | O_CREAT | O_EXCL;
